@@ -1,0 +1,76 @@
+package deenroll.cli;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import deenroll.alert.AlertSink;
+import deenroll.alert.WebhookAlerts;
+import deenroll.config.Config;
+import deenroll.db.Database;
+import org.slf4j.LoggerFactory;
+
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Map;
+
+/** What every command needs from its surroundings: output streams, environment, configuration. */
+final class CliContext {
+
+    static final ObjectMapper JSON = new ObjectMapper()
+            .registerModule(new JavaTimeModule())
+            .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+            .enable(SerializationFeature.INDENT_OUTPUT);
+
+    final PrintWriter out;
+    final PrintWriter err;
+    final Config config;
+    final Clock clock;
+    /** True in the real process: SIGTERM handling is installed; tests run in-process without it. */
+    final boolean standalone;
+
+    CliContext(PrintWriter out, PrintWriter err, Map<String, String> env, Clock clock, boolean standalone) {
+        this.out = out;
+        this.err = err;
+        this.config = new Config(env);
+        this.clock = clock;
+        this.standalone = standalone;
+    }
+
+    /** Validates the common options (exit 2 on a bad one) and applies the log level. */
+    Settings settings(CommonOptions common) {
+        Settings settings = new Settings(config.database(common.databaseUrl),
+                config.statementTimeout(common.statementTimeout),
+                config.connectTimeout(common.connectTimeout),
+                config.alertWebhook(common.alertWebhook),
+                config.logLevel(common.logLevel));
+        ((Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).setLevel(Level.toLevel(settings.logLevel()));
+        return settings;
+    }
+
+    Database open(Settings settings) {
+        return Database.open(settings.database(), settings.connectTimeout(), settings.statementTimeout());
+    }
+
+    AlertSink alerts(Settings settings) {
+        return settings.alertWebhook()
+                .<AlertSink>map(url -> new WebhookAlerts(url, Duration.ofSeconds(5), clock))
+                .orElse(AlertSink.NONE);
+    }
+
+    void printJson(Object document) {
+        try {
+            out.println(JSON.writeValueAsString(document));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new UncheckedIOException(e);
+        }
+        out.flush();
+    }
+
+    record Settings(deenroll.config.DatabaseTarget database, Duration statementTimeout, Duration connectTimeout,
+                    java.util.Optional<java.net.URI> alertWebhook, String logLevel) {
+    }
+}

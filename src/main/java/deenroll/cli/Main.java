@@ -1,0 +1,76 @@
+package deenroll.cli;
+
+import deenroll.config.UsageException;
+import deenroll.db.DatabaseUnavailableException;
+import deenroll.db.DbErrors;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.util.Map;
+
+/**
+ * Entry point. {@link #run} is what tests call: output streams and environment
+ * are passed in, and every error becomes an exit code here, in one place.
+ */
+public final class Main {
+
+    static {
+        // jOOQ prints a banner and tips on first use; stdout is for results only
+        System.setProperty("org.jooq.no-logo", "true");
+        System.setProperty("org.jooq.no-tips", "true");
+    }
+
+    private Main() {
+    }
+
+    public static void main(String[] args) {
+        PrintWriter out = new PrintWriter(System.out, true, StandardCharsets.UTF_8);
+        PrintWriter err = new PrintWriter(System.err, true, StandardCharsets.UTF_8);
+        System.exit(run(out, err, System.getenv(), true, args));
+    }
+
+    public static int run(PrintWriter out, PrintWriter err, Map<String, String> env, String... args) {
+        return run(out, err, env, false, args);
+    }
+
+    static int run(PrintWriter out, PrintWriter err, Map<String, String> env, boolean standalone, String... args) {
+        CliContext ctx = new CliContext(out, err, env, Clock.systemUTC(), standalone);
+        CommandLine cli = new CommandLine(new DeenrollCommand(ctx))
+                .addSubcommand("run", new RunCommand(ctx))
+                .addSubcommand("health-check", new HealthCheckCommand(ctx))
+                .addSubcommand("migrate", new MigrateCommand(ctx))
+                .addSubcommand("demo", new DemoCommand(ctx));
+        cli.setOut(out);
+        cli.setErr(err);
+        cli.setParameterExceptionHandler((e, arguments) -> {
+            err.println("deenroll: " + e.getMessage().lines().findFirst().orElse("") + " (see --help)");
+            err.flush();
+            return isHealthCheck(e.getCommandLine()) ? 3 : ExitCode.USAGE;
+        });
+        cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
+            boolean health = isHealthCheck(commandLine) || parseResult.hasMatchedOption("--health-check");
+            if (e instanceof UsageException) {
+                err.println("deenroll: " + e.getMessage());
+                err.flush();
+                return health ? 3 : ExitCode.USAGE;
+            }
+            if (e instanceof DatabaseUnavailableException) {
+                err.println("deenroll: " + e.getMessage());
+                err.flush();
+                return health ? 3 : ExitCode.DATABASE;
+            }
+            LoggerFactory.getLogger(Main.class).debug("unexpected error", e);
+            err.println("deenroll: " + DbErrors.describe(e));
+            err.flush();
+            return health ? 3 : ExitCode.FAILED;
+        });
+        return cli.execute(args);
+    }
+
+    private static boolean isHealthCheck(CommandLine commandLine) {
+        return "health-check".equals(commandLine.getCommandName());
+    }
+}

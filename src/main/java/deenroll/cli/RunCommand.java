@@ -1,0 +1,110 @@
+package deenroll.cli;
+
+import deenroll.config.Config;
+import deenroll.config.UsageException;
+import deenroll.db.Database;
+import deenroll.db.SchemaCheck;
+import deenroll.engine.Batches;
+import deenroll.engine.Client;
+import deenroll.engine.Engine;
+import deenroll.engine.Invocation;
+import deenroll.engine.RunRequest;
+import deenroll.engine.RunStatus;
+import deenroll.engine.RunType;
+import deenroll.engine.Runs;
+import deenroll.engine.StopSignal;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+@Command(name = "run", mixinStandardHelpOptions = true,
+        description = "De-enroll leads that finished their sequence: all active clients (run_type scheduled), or one with --client-id (manual).",
+        footerHeading = "%nExamples:%n",
+        footer = {"  deenroll run --output json", "  deenroll run --client-id 123e4567-e89b-12d3-a456-426614174000 --dry-run"},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {"0:everything processed", "1:at least one client failed",
+                "2:usage or configuration error (nothing touched)", "3:time budget ran out with work left (partial)",
+                "4:database unreachable or not migrated"})
+final class RunCommand implements Callable<Integer> {
+
+    private final CliContext ctx;
+
+    @Mixin
+    CommonOptions common = new CommonOptions();
+
+    @Mixin
+    RunOptions options = new RunOptions();
+
+    RunCommand(CliContext ctx) {
+        this.ctx = ctx;
+    }
+
+    @Override
+    public Integer call() {
+        return execute(ctx, common, options);
+    }
+
+    static int execute(CliContext ctx, CommonOptions common, RunOptions options) {
+        Optional<UUID> clientId = Optional.ofNullable(options.clientId).map(Config::clientId);
+        if (clientId.isPresent() && options.allClients) {
+            throw new UsageException("--client-id and --all-clients: give one or the other");
+        }
+        int batchSize = ctx.config.batchSize(options.batchSize);
+        Duration budget = ctx.config.maxRuntime(options.maxRuntime);
+        CliContext.Settings settings = ctx.settings(common);
+        RunRequest request = new RunRequest(clientId, clientId.isPresent() ? RunType.MANUAL : RunType.SCHEDULED,
+                batchSize, budget, options.dryRun);
+
+        try (Database db = ctx.open(settings)) {
+            SchemaCheck.requireMigrated(db.dsl());
+            StopSignal stop = new StopSignal();
+            Engine engine = new Engine(new Runs(db.dsl()), new Batches(db.dsl()), ctx.alerts(settings), ctx.clock, stop);
+            List<Client> clients = clientId.isPresent()
+                    ? List.of(engine.client(clientId.get()).orElseThrow(() -> new UsageException(
+                            "--client-id: no client " + clientId.get() + " in this database")))
+                    : engine.activeClients();
+            Invocation invocation = ctx.standalone ? withSigterm(stop, () -> engine.run(request, clients))
+                    : engine.run(request, clients);
+            int exit = exitCode(invocation);
+            RunReport.print(ctx, common.output, invocation, exit);
+            return exit;
+        }
+    }
+
+    static int exitCode(Invocation invocation) {
+        if (invocation.anyFailed()) {
+            return ExitCode.FAILED;
+        }
+        return invocation.status() == RunStatus.PARTIAL ? ExitCode.PARTIAL : ExitCode.OK;
+    }
+
+    /**
+     * SIGTERM (systemd stop, Kubernetes, n8n timeout): ask the engine to stop
+     * after the batch in flight, and hold the JVM's exit until the run rows are
+     * closed as partial (at most 60 seconds).
+     */
+    private static Invocation withSigterm(StopSignal stop, java.util.function.Supplier<Invocation> work) {
+        CountDownLatch finished = new CountDownLatch(1);
+        Thread hook = new Thread(() -> {
+            stop.request();
+            try {
+                finished.await(60, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "deenroll-sigterm");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            return work.get();
+        } finally {
+            finished.countDown();
+        }
+    }
+}

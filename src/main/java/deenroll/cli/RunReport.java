@@ -1,0 +1,85 @@
+package deenroll.cli;
+
+import deenroll.engine.ClientRun;
+import deenroll.engine.Counts;
+import deenroll.engine.Invocation;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/** Prints an invocation's result: a short table for people, one JSON document for n8n. */
+final class RunReport {
+
+    private RunReport() {
+    }
+
+    static void print(CliContext ctx, OutputFormat format, Invocation inv, int exitCode) {
+        if (format == OutputFormat.json) {
+            ctx.printJson(json(inv, exitCode));
+            return;
+        }
+        Counts t = inv.totals();
+        ctx.out.printf("deenroll %s%s: %s — %d de-enrolled (%s), %d skipped, %d failed, %d client(s), %d ms%n",
+                inv.runType().sql(), inv.dryRun() ? " (dry run: nothing changed, counts are what would be de-enrolled)" : "",
+                inv.status().sql(), t.deEnrolled(), outcomes(t), t.skipped(), t.failed(), inv.clients().size(),
+                inv.durationMs());
+        for (ClientRun c : inv.clients()) {
+            ctx.out.printf("  %-10s %s (%s): %d de-enrolled (%s)%s%s%n", c.status().sql(), c.clientName(), c.clientId(),
+                    c.counts().deEnrolled(), outcomes(c.counts()),
+                    inv.dryRun() ? "" : ", " + c.batches() + " batch(es), " + c.durationMs() + " ms",
+                    c.error() == null ? "" : " — " + c.error());
+        }
+        for (Invocation.ClientSkipped s : inv.notReached()) {
+            ctx.out.printf("  %-10s %s (%s): not started, the time budget ran out%n", "waiting", s.clientName(), s.clientId());
+        }
+        if (!inv.abandonedClosed().isEmpty()) {
+            ctx.out.printf("closed %d abandoned run(s) left 'running' by a crashed process%n", inv.abandonedClosed().size());
+        }
+        ctx.out.flush();
+    }
+
+    private static String outcomes(Counts counts) {
+        return counts.outcomes().entrySet().stream().map(e -> e.getKey() + " " + e.getValue())
+                .collect(Collectors.joining(", "));
+    }
+
+    private static Map<String, Object> json(Invocation inv, int exitCode) {
+        Map<String, Object> doc = new LinkedHashMap<>();
+        doc.put("invocationId", inv.invocationId().toString());
+        doc.put("runType", inv.runType().sql());
+        doc.put("dryRun", inv.dryRun());
+        doc.put("status", inv.status().sql());
+        doc.put("exitCode", exitCode);
+        doc.put("durationMs", inv.durationMs());
+        doc.put("totals", counts(inv.totals()));
+        List<Map<String, Object>> clients = inv.clients().stream().map(c -> {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("clientId", c.clientId().toString());
+            m.put("clientName", c.clientName());
+            m.put("runId", c.runId() == null ? null : c.runId().toString());
+            m.put("status", c.status().sql());
+            m.putAll(counts(c.counts()));
+            m.put("batches", c.batches());
+            m.put("durationMs", c.durationMs());
+            m.put("error", c.error());
+            return m;
+        }).toList();
+        doc.put("clients", clients);
+        doc.put("clientsNotStarted", inv.notReached().stream()
+                .map(s -> Map.of("clientId", s.clientId().toString(), "clientName", s.clientName())).toList());
+        doc.put("abandonedRunsClosed", inv.abandonedClosed().stream().map(a -> a.runId().toString()).toList());
+        return doc;
+    }
+
+    private static Map<String, Object> counts(Counts c) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("leadsEvaluated", c.evaluated());
+        m.put("leadsDeEnrolled", c.deEnrolled());
+        m.put("leadsSkipped", c.skipped());
+        m.put("leadsFailed", c.failed());
+        m.put("byOutcome", c.outcomes());
+        return m;
+    }
+}

@@ -1,0 +1,129 @@
+package deenroll.config;
+
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.regex.Pattern;
+
+/**
+ * Resolves every setting the same way: command-line option, else environment
+ * variable, else default; and validates it, so a bad value is one line naming
+ * its source and what is accepted (a {@link UsageException}) before anything
+ * touches the database.
+ */
+public final class Config {
+
+    public static final int MIN_BATCH = 1;
+    public static final int MAX_BATCH = 10_000;
+    private static final long MAX_RUNTIME_MS = 24L * 60 * 60 * 1000;
+    private static final Pattern UUID_TEXT =
+            Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
+
+    private final Map<String, String> env;
+
+    public Config(Map<String, String> env) {
+        this.env = env;
+    }
+
+    public DatabaseTarget database(String option) {
+        if (option != null) {
+            return DatabaseTarget.fromUrl(option, "--database-url");
+        }
+        String url = env("DATABASE_URL");
+        if (url != null) {
+            return DatabaseTarget.fromUrl(url, "DATABASE_URL");
+        }
+        return DatabaseTarget.fromPgEnvironment(env);
+    }
+
+    public int batchSize(String option) {
+        return (int) integer(option, "--batch-size", "DE_ENROLLMENT_BATCH_SIZE", 100, MIN_BATCH, MAX_BATCH, "");
+    }
+
+    public Duration maxRuntime(String option) {
+        return Duration.ofMillis(integer(option, "--max-runtime", "DE_ENROLLMENT_MAX_RUNTIME", 240_000,
+                1, MAX_RUNTIME_MS, " milliseconds"));
+    }
+
+    public Duration statementTimeout(String option) {
+        return Duration.ofMillis(integer(option, "--statement-timeout", "DE_ENROLLMENT_STATEMENT_TIMEOUT", 300_000,
+                1_000, 540_000, " milliseconds"));
+    }
+
+    public Duration connectTimeout(String option) {
+        return Duration.ofMillis(integer(option, "--connect-timeout", "DE_ENROLLMENT_CONNECT_TIMEOUT", 5_000,
+                250, 120_000, " milliseconds"));
+    }
+
+    public Optional<URI> alertWebhook(String option) {
+        String source = option != null ? "--alert-webhook" : "DE_ENROLLMENT_ALERT_WEBHOOK";
+        String value = option != null ? option : env("DE_ENROLLMENT_ALERT_WEBHOOK");
+        if (value == null) {
+            return Optional.empty();
+        }
+        try {
+            URI uri = new URI(value.trim());
+            if (("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) && uri.getHost() != null) {
+                return Optional.of(uri);
+            }
+        } catch (URISyntaxException ignored) {
+            // reported below, without the value: webhook URLs hold tokens
+        }
+        throw new UsageException(source + ": expected an http:// or https:// URL");
+    }
+
+    public String logLevel(String option) {
+        String source = option != null ? "--log-level" : "LOG_LEVEL";
+        String value = option != null ? option : env("LOG_LEVEL");
+        if (value == null) {
+            return "info";
+        }
+        String level = value.trim().toLowerCase(Locale.ROOT);
+        return switch (level) {
+            case "error", "warn", "info", "debug", "trace" -> level;
+            default -> throw new UsageException(source + ": expected one of error, warn, info, debug, trace");
+        };
+    }
+
+    public static UUID clientId(String value) {
+        if (value == null || !UUID_TEXT.matcher(value.trim()).matches()) {
+            throw new UsageException("--client-id: expected a client UUID like 123e4567-e89b-12d3-a456-426614174000");
+        }
+        return UUID.fromString(value.trim());
+    }
+
+    private long integer(String option, String optionName, String variable, long defaultValue,
+                         long min, long max, String unit) {
+        String source = option != null ? optionName : variable;
+        String value = option != null ? option : env(variable);
+        if (value == null) {
+            return defaultValue;
+        }
+        String accepted = source + ": expected an integer from " + min + " to " + max + unit;
+        long parsed;
+        try {
+            parsed = Long.parseLong(value.trim());
+        } catch (NumberFormatException e) {
+            throw new UsageException(accepted + ", got '" + printable(value) + "'");
+        }
+        if (parsed < min || parsed > max) {
+            throw new UsageException(accepted + ", got " + parsed);
+        }
+        return parsed;
+    }
+
+    /** An empty variable counts as unset, as shells and n8n often pass them. */
+    private String env(String name) {
+        String value = env.get(name);
+        return value == null || value.isBlank() ? null : value;
+    }
+
+    private static String printable(String value) {
+        String shown = value.length() > 40 ? value.substring(0, 40) + "…" : value;
+        return shown.replaceAll("\\p{Cntrl}", "?");
+    }
+}

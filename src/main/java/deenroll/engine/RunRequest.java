@@ -1,0 +1,9 @@
+package deenroll.engine;
+
+import java.time.Duration;
+import java.util.Optional;
+import java.util.UUID;
+
+/** What one invocation is asked to do. */
+public record RunRequest(Optional<UUID> clientId, RunType runType, int batchSize, Duration budget, boolean dryRun) {
+}

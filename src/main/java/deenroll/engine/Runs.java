@@ -1,0 +1,124 @@
+package deenroll.engine;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.jooq.DSLContext;
+import org.jooq.JSONB;
+import org.jooq.impl.DSL;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+
+import static deenroll.db.schema.Routines.deEnrollmentCloseAbandonedRuns;
+import static deenroll.db.schema.Tables.CLIENTS;
+import static deenroll.db.schema.Tables.DE_ENROLLMENT_ELIGIBLE_LEADS;
+import static deenroll.db.schema.Tables.DE_ENROLLMENT_RUNS;
+
+/** The run rows and the client list: the engine's bookkeeping in the database. */
+public final class Runs {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String HOST = hostName();
+
+    private final DSLContext dsl;
+
+    public Runs(DSLContext dsl) {
+        this.dsl = dsl;
+    }
+
+    /**
+     * Active clients, least recently run first: when the budget runs out before
+     * every client had its turn, the next invocation starts with the ones left out.
+     */
+    public List<Client> activeClients() {
+        var lastRun = DSL.field(DSL.select(DSL.max(DE_ENROLLMENT_RUNS.RUN_AT))
+                .from(DE_ENROLLMENT_RUNS)
+                .where(DE_ENROLLMENT_RUNS.CLIENT_ID.eq(CLIENTS.ID)));
+        return dsl.select(CLIENTS.ID, CLIENTS.NAME, CLIENTS.IS_ACTIVE)
+                .from(CLIENTS)
+                .where(CLIENTS.IS_ACTIVE)
+                .orderBy(lastRun.asc().nullsFirst(), CLIENTS.ID)
+                .fetch(r -> new Client(r.value1(), r.value2(), r.value3()));
+    }
+
+    public Optional<Client> client(UUID id) {
+        return dsl.select(CLIENTS.ID, CLIENTS.NAME, CLIENTS.IS_ACTIVE)
+                .from(CLIENTS)
+                .where(CLIENTS.ID.eq(id))
+                .fetchOptional(r -> new Client(r.value1(), r.value2(), r.value3()));
+    }
+
+    public void start(UUID runId, UUID invocationId, UUID clientId, RunType type, Duration budget) {
+        dsl.insertInto(DE_ENROLLMENT_RUNS)
+                .set(DE_ENROLLMENT_RUNS.ID, runId)
+                .set(DE_ENROLLMENT_RUNS.INVOCATION_ID, invocationId)
+                .set(DE_ENROLLMENT_RUNS.CLIENT_ID, clientId)
+                .set(DE_ENROLLMENT_RUNS.RUN_TYPE, type.sql())
+                .set(DE_ENROLLMENT_RUNS.STATUS, RunStatus.RUNNING.sql())
+                .set(DE_ENROLLMENT_RUNS.BUDGET_MS, (int) Math.min(Integer.MAX_VALUE, budget.toMillis()))
+                .set(DE_ENROLLMENT_RUNS.HOST, HOST)
+                .set(DE_ENROLLMENT_RUNS.PID, (int) ProcessHandle.current().pid())
+                .execute();
+    }
+
+    /** Closes a run; its counts were added batch by batch, in the batches' own transactions. */
+    public void finish(UUID runId, RunStatus status, long durationMs, String errorDetails) {
+        dsl.update(DE_ENROLLMENT_RUNS)
+                .set(DE_ENROLLMENT_RUNS.STATUS, status.sql())
+                .set(DE_ENROLLMENT_RUNS.DURATION_MS, (int) Math.min(Integer.MAX_VALUE, durationMs))
+                .set(DE_ENROLLMENT_RUNS.FINISHED_AT, DSL.currentOffsetDateTime())
+                .set(DE_ENROLLMENT_RUNS.ERROR_DETAILS, errorDetails)
+                .set(DE_ENROLLMENT_RUNS.PEAK_MEMORY_MB, PeakMemory.megabytes())
+                .where(DE_ENROLLMENT_RUNS.ID.eq(runId))
+                .execute();
+    }
+
+    public List<AbandonedRun> closeAbandoned() {
+        return dsl.selectFrom(deEnrollmentCloseAbandonedRuns())
+                .fetch(r -> new AbandonedRun(r.getRunId(), r.getClientId(), r.getRunAt(), r.getHeartbeatAt()));
+    }
+
+    /** Whether the client still has eligible leads (locked ones included). */
+    public boolean hasEligible(UUID clientId) {
+        return dsl.fetchExists(DE_ENROLLMENT_ELIGIBLE_LEADS, DE_ENROLLMENT_ELIGIBLE_LEADS.CLIENT_ID.eq(clientId));
+    }
+
+    /** What a run would de-enroll now, per outcome, without locking or writing anything. */
+    public Map<String, Integer> eligibleByOutcome(UUID clientId) {
+        return dsl.select(DE_ENROLLMENT_ELIGIBLE_LEADS.OUTCOME, DSL.count())
+                .from(DE_ENROLLMENT_ELIGIBLE_LEADS)
+                .where(DE_ENROLLMENT_ELIGIBLE_LEADS.CLIENT_ID.eq(clientId))
+                .groupBy(DE_ENROLLMENT_ELIGIBLE_LEADS.OUTCOME)
+                .fetchMap(DE_ENROLLMENT_ELIGIBLE_LEADS.OUTCOME, DSL.count());
+    }
+
+    static Map<String, Integer> outcomes(JSONB json) {
+        if (json == null) {
+            return Map.of();
+        }
+        try {
+            return JSON.readValue(json.data(), new TypeReference<Map<String, Integer>>() { });
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("by_outcome is not an {outcome: count} object: " + json.data(), e);
+        }
+    }
+
+    public OffsetDateTime now() {
+        return dsl.fetchValue(DSL.currentOffsetDateTime());
+    }
+
+    private static String hostName() {
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (UnknownHostException e) {
+            return "unknown";
+        }
+    }
+}

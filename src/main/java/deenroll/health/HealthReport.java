@@ -1,0 +1,21 @@
+package deenroll.health;
+
+import java.util.List;
+import java.util.Map;
+
+/** The findings of one health check and the numbers behind them. */
+public record HealthReport(List<Finding> findings, Map<String, Object> metrics) {
+
+    public HealthReport {
+        findings = List.copyOf(findings);
+        metrics = Map.copyOf(metrics);
+    }
+
+    public Level level() {
+        return findings.stream().map(Finding::level).reduce(Level.OK, Level::worse);
+    }
+
+    public List<Finding> problems() {
+        return findings.stream().filter(f -> f.level() != Level.OK).toList();
+    }
+}

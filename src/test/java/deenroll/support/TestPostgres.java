@@ -1,0 +1,138 @@
+package deenroll.support;
+
+import deenroll.config.DatabaseTarget;
+import deenroll.db.Database;
+import deenroll.db.Migrator;
+import deenroll.ops.EmbeddedServer;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The PostgreSQL server of the test suite (DESIGN §5): the one named by
+ * {@code DEENROLL_TEST_DATABASE_URL} (a jdbc:postgresql: URL of a user allowed to
+ * create databases) if set, else an embedded server started once per JVM.
+ * Each test gets its own database, copied from a template that holds the host
+ * schema and, for {@link #migrated()}, the tool's migrations applied by Flyway.
+ */
+public final class TestPostgres {
+
+    private static final AtomicInteger SEQUENCE = new AtomicInteger();
+    private static TestPostgres instance;
+
+    private final String adminUrl;
+    private final String urlPrefix;
+    private final String urlSuffix;
+    private boolean templatesReady;
+
+    private TestPostgres(String adminUrl, String urlPrefix, String urlSuffix) {
+        this.adminUrl = adminUrl;
+        this.urlPrefix = urlPrefix;
+        this.urlSuffix = urlSuffix;
+    }
+
+    public static synchronized TestPostgres get() {
+        if (instance == null) {
+            String explicit = System.getenv("DEENROLL_TEST_DATABASE_URL");
+            if (explicit != null && !explicit.isBlank()) {
+                int slash = explicit.indexOf('/', "jdbc:postgresql://".length());
+                int query = explicit.indexOf('?');
+                String prefix = explicit.substring(0, slash + 1);
+                String suffix = query >= 0 ? explicit.substring(query) : "";
+                instance = new TestPostgres(explicit, prefix, suffix);
+            } else {
+                EmbeddedServer server = EmbeddedServer.start();
+                Runtime.getRuntime().addShutdownHook(new Thread(server::close));
+                instance = new TestPostgres(server.jdbcUrl("postgres"),
+                        "jdbc:postgresql://localhost:" + server.port() + "/", "?user=postgres");
+            }
+        }
+        return instance;
+    }
+
+    /** A new database holding the host schema and every migration. */
+    public TestDatabase migrated() {
+        return copyOf("deenroll_tpl_migrated");
+    }
+
+    /** A new database holding only the host schema, as production looks before `migrate`. */
+    public TestDatabase hostOnly() {
+        return copyOf("deenroll_tpl_host");
+    }
+
+    /** A new, empty database. */
+    public TestDatabase empty() {
+        String name = nextName();
+        execute("CREATE DATABASE " + name);
+        return new TestDatabase(this, name);
+    }
+
+    public String jdbcUrl(String database) {
+        return urlPrefix + database + urlSuffix;
+    }
+
+    public DatabaseTarget target(String database) {
+        return DatabaseTarget.fromUrl(jdbcUrl(database), "test");
+    }
+
+    void drop(String database) {
+        execute("DROP DATABASE IF EXISTS " + database + " WITH (FORCE)");
+    }
+
+    private synchronized TestDatabase copyOf(String template) {
+        ensureTemplates();
+        String name = nextName();
+        execute("CREATE DATABASE " + name + " TEMPLATE " + template);
+        return new TestDatabase(this, name);
+    }
+
+    private void ensureTemplates() {
+        if (templatesReady) {
+            return;
+        }
+        for (String template : new String[] {"deenroll_tpl_host", "deenroll_tpl_migrated"}) {
+            execute("DROP DATABASE IF EXISTS " + template);
+            execute("CREATE DATABASE " + template);
+            executeIn(template, hostSchema());
+        }
+        try (Database db = Database.open(target("deenroll_tpl_migrated"), Duration.ofSeconds(10), Duration.ofMinutes(5))) {
+            new Migrator(db.dataSource(), db.dsl()).migrate();
+        }
+        templatesReady = true;
+    }
+
+    public static String hostSchema() {
+        try (InputStream in = TestPostgres.class.getResourceAsStream("/host-schema.sql")) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static String nextName() {
+        return "t_" + ProcessHandle.current().pid() + "_" + SEQUENCE.incrementAndGet();
+    }
+
+    private void execute(String sql) {
+        try (Connection c = DriverManager.getConnection(adminUrl); Statement s = c.createStatement()) {
+            s.execute(sql);
+        } catch (SQLException e) {
+            throw new IllegalStateException(sql + ": " + e.getMessage(), e);
+        }
+    }
+
+    void executeIn(String database, String sql) {
+        try (Connection c = DriverManager.getConnection(jdbcUrl(database)); Statement s = c.createStatement()) {
+            s.execute(sql);
+        } catch (SQLException e) {
+            throw new IllegalStateException(e.getMessage(), e);
+        }
+    }
+}
