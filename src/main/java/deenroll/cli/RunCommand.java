@@ -21,8 +21,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
+import java.util.function.IntSupplier;
 
 @Command(name = "run", mixinStandardHelpOptions = true,
         description = "De-enroll leads that finished their sequence: all active clients (run_type scheduled), or one with --client-id (manual).",
@@ -70,11 +69,13 @@ final class RunCommand implements Callable<Integer> {
                     ? List.of(engine.client(clientId.get()).orElseThrow(() -> new UsageException(
                             "--client-id: no client " + clientId.get() + " in this database")))
                     : engine.activeClients();
-            Invocation invocation = ctx.standalone ? withSigterm(stop, () -> engine.run(request, clients))
-                    : engine.run(request, clients);
-            int exit = exitCode(invocation);
-            RunReport.print(ctx, common.output, invocation, exit);
-            return exit;
+            IntSupplier work = () -> {
+                Invocation invocation = engine.run(request, clients);
+                int exit = exitCode(invocation);
+                RunReport.print(ctx, common.output, invocation, exit);
+                return exit;
+            };
+            return ctx.standalone ? SigtermGuard.run(stop, work) : work.getAsInt();
         }
     }
 
@@ -83,28 +84,5 @@ final class RunCommand implements Callable<Integer> {
             return ExitCode.FAILED;
         }
         return invocation.status() == RunStatus.PARTIAL ? ExitCode.PARTIAL : ExitCode.OK;
-    }
-
-    /**
-     * SIGTERM (systemd stop, Kubernetes, n8n timeout): ask the engine to stop
-     * after the batch in flight, and hold the JVM's exit until the run rows are
-     * closed as partial (at most 60 seconds).
-     */
-    private static Invocation withSigterm(StopSignal stop, java.util.function.Supplier<Invocation> work) {
-        CountDownLatch finished = new CountDownLatch(1);
-        Thread hook = new Thread(() -> {
-            stop.request();
-            try {
-                finished.await(60, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }, "deenroll-sigterm");
-        Runtime.getRuntime().addShutdownHook(hook);
-        try {
-            return work.get();
-        } finally {
-            finished.countDown();
-        }
     }
 }

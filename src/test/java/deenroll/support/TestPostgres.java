@@ -4,6 +4,8 @@ import deenroll.config.DatabaseTarget;
 import deenroll.db.Database;
 import deenroll.db.Migrator;
 import deenroll.ops.EmbeddedServer;
+import org.testcontainers.DockerClientFactory;
+import org.testcontainers.containers.PostgreSQLContainer;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -18,7 +20,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * The PostgreSQL server of the test suite (DESIGN §5): the one named by
  * {@code DEENROLL_TEST_DATABASE_URL} (a jdbc:postgresql: URL of a user allowed to
- * create databases) if set, else an embedded server started once per JVM.
+ * create databases) if set; else a Testcontainers {@code postgres} container where
+ * a Docker engine is present; else an embedded server started once per JVM.
  * Each test gets its own database, copied from a template that holds the host
  * schema and, for {@link #migrated()}, the tool's migrations applied by Flyway.
  */
@@ -47,6 +50,15 @@ public final class TestPostgres {
                 String prefix = explicit.substring(0, slash + 1);
                 String suffix = query >= 0 ? explicit.substring(query) : "";
                 instance = new TestPostgres(explicit, prefix, suffix);
+            } else if (dockerAvailable()) {
+                PostgreSQLContainer<?> container = new PostgreSQLContainer<>(
+                        "postgres:" + System.getProperty("deenroll.test.postgres.image", "17"));
+                container.start();
+                Runtime.getRuntime().addShutdownHook(new Thread(container::stop));
+                String auth = "?user=" + container.getUsername() + "&password=" + container.getPassword();
+                String prefix = "jdbc:postgresql://" + container.getHost() + ":"
+                        + container.getMappedPort(PostgreSQLContainer.POSTGRESQL_PORT) + "/";
+                instance = new TestPostgres(prefix + "postgres" + auth, prefix, auth);
             } else {
                 EmbeddedServer server = EmbeddedServer.start();
                 Runtime.getRuntime().addShutdownHook(new Thread(server::close));
@@ -55,6 +67,18 @@ public final class TestPostgres {
             }
         }
         return instance;
+    }
+
+    /** Testcontainers only where a Docker engine answers; our machines and CI have none. */
+    private static boolean dockerAvailable() {
+        if (!Boolean.parseBoolean(System.getProperty("deenroll.test.docker", "true"))) {
+            return false;
+        }
+        try {
+            return DockerClientFactory.instance().isDockerAvailable();
+        } catch (RuntimeException | LinkageError e) {
+            return false;
+        }
     }
 
     /** A new database holding the host schema and every migration. */
