@@ -70,6 +70,17 @@ final class CliContext {
         out.flush();
     }
 
+    /** Prints an operations report as lines or one JSON document; exit 1 when it names a problem. */
+    int print(deenroll.ops.OpsReport report, OutputFormat format) {
+        if (format == OutputFormat.json) {
+            printJson(report.json());
+        } else {
+            report.lines().forEach(out::println);
+            out.flush();
+        }
+        return report.problem() ? ExitCode.FAILED : ExitCode.OK;
+    }
+
     record Settings(deenroll.config.DatabaseTarget database, Duration statementTimeout, Duration connectTimeout,
                     java.util.Optional<java.net.URI> alertWebhook, String logLevel) {
     }

@@ -42,6 +42,18 @@ public final class Main {
                 .addSubcommand("run", new RunCommand(ctx))
                 .addSubcommand("health-check", new HealthCheckCommand(ctx))
                 .addSubcommand("migrate", new MigrateCommand(ctx))
+                .addSubcommand("backup", new BackupCommand(ctx))
+                .addSubcommand("restore", new RestoreCommand(ctx))
+                .addSubcommand("rollback", new RollbackCommand(ctx))
+                .addSubcommand("migrate-stuck-leads", new MigrateStuckLeadsCommand(ctx))
+                .addSubcommand("verify", new VerifyCommand(ctx))
+                .addSubcommand("reconcile-stats", new ReconcileStatsCommand(ctx))
+                .addSubcommand("report", new CommandLine(new ReportCommand())
+                        .addSubcommand("daily", new ReportCommand.Daily(ctx))
+                        .addSubcommand("weekly", new ReportCommand.Weekly(ctx))
+                        .addSubcommand("lead", new ReportCommand.Lead(ctx))
+                        .addSubcommand("indexes", new ReportCommand.Indexes(ctx)))
+                .addSubcommand("cleanup", new CleanupCommand(ctx))
                 .addSubcommand("demo", new DemoCommand(ctx));
         cli.setOut(out);
         cli.setErr(err);

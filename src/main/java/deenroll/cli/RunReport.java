@@ -32,7 +32,7 @@ final class RunReport {
                     c.error() == null ? "" : " — " + c.error());
         }
         for (Invocation.ClientSkipped s : inv.notReached()) {
-            ctx.out.printf("  %-10s %s (%s): not started, the time budget ran out%n", "waiting", s.clientName(), s.clientId());
+            ctx.out.printf("  %-10s %s (%s): not started (budget spent or stop requested); goes first next run%n", "waiting", s.clientName(), s.clientId());
         }
         if (!inv.abandonedClosed().isEmpty()) {
             ctx.out.printf("closed %d abandoned run(s) left 'running' by a crashed process%n", inv.abandonedClosed().size());

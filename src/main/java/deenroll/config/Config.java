@@ -90,8 +90,13 @@ public final class Config {
     }
 
     public static UUID clientId(String value) {
+        return uuid(value, "--client-id");
+    }
+
+    /** A UUID in its canonical text form; the value is not echoed (it may be anything an operator pasted). */
+    public static UUID uuid(String value, String source) {
         if (value == null || !UUID_TEXT.matcher(value.trim()).matches()) {
-            throw new UsageException("--client-id: expected a client UUID like 123e4567-e89b-12d3-a456-426614174000");
+            throw new UsageException(source + ": expected a UUID like 123e4567-e89b-12d3-a456-426614174000");
         }
         return UUID.fromString(value.trim());
     }

@@ -29,7 +29,7 @@ public final class Database implements AutoCloseable {
         this.dataSource = dataSource;
         this.target = target;
         this.dsl = DSL.using(dataSource, SQLDialect.POSTGRES,
-                new Settings().withExecuteLogging(false).withRenderSchema(false));
+                new Settings().withExecuteLogging(false));
     }
 
     /**

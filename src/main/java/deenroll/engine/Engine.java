@@ -56,8 +56,9 @@ public final class Engine {
             done.add(request.dryRun() ? dryRun(client) : runClient(client, invocationId, request, deadline));
         }
         if (!notReached.isEmpty()) {
-            LOG.warn("budget of {} ms spent: {} client(s) not started this time; they go first next time",
-                    request.budget().toMillis(), notReached.size());
+            LOG.warn("{}: {} client(s) not started this time; they go first next time",
+                    stop.requested() ? "stop requested (SIGTERM)" : "budget of " + request.budget().toMillis() + " ms spent",
+                    notReached.size());
         }
         return new Invocation(invocationId, request.runType(), request.dryRun(), done, notReached, abandoned,
                 Duration.between(started, clock.instant()).toMillis());

@@ -12,6 +12,7 @@ import deenroll.db.schema.tables.DeEnrollmentEligibleLeads;
 import deenroll.db.schema.tables.DeEnrollmentHealth;
 import deenroll.db.schema.tables.DeEnrollmentLeadLog;
 import deenroll.db.schema.tables.DeEnrollmentRuns;
+import deenroll.db.schema.tables.DeEnrollmentRunsArchive;
 import deenroll.db.schema.tables.DeEnrollmentStuckLeads;
 import deenroll.db.schema.tables.GetLeadsForDeEnrollment;
 import deenroll.db.schema.tables.Leads;
@@ -124,6 +125,12 @@ public class DefaultSchema extends SchemaImpl {
      * rows of one invocation.
      */
     public final DeEnrollmentRuns DE_ENROLLMENT_RUNS = DeEnrollmentRuns.DE_ENROLLMENT_RUNS;
+
+    /**
+     * de_enrollment_runs rows older than the retention period, moved by
+     * `deenroll cleanup`.
+     */
+    public final DeEnrollmentRunsArchive DE_ENROLLMENT_RUNS_ARCHIVE = DeEnrollmentRunsArchive.DE_ENROLLMENT_RUNS_ARCHIVE;
 
     /**
      * p_grace interval DEFAULT '00:30:00'::interval
@@ -289,6 +296,7 @@ public class DefaultSchema extends SchemaImpl {
             DeEnrollmentHealth.DE_ENROLLMENT_HEALTH,
             DeEnrollmentLeadLog.DE_ENROLLMENT_LEAD_LOG,
             DeEnrollmentRuns.DE_ENROLLMENT_RUNS,
+            DeEnrollmentRunsArchive.DE_ENROLLMENT_RUNS_ARCHIVE,
             DeEnrollmentStuckLeads.DE_ENROLLMENT_STUCK_LEADS,
             GetLeadsForDeEnrollment.GET_LEADS_FOR_DE_ENROLLMENT,
             Leads.LEADS,

@@ -8,10 +8,12 @@ import deenroll.db.schema.tables.Campaigns;
 import deenroll.db.schema.tables.Clients;
 import deenroll.db.schema.tables.DeEnrollmentLeadLog;
 import deenroll.db.schema.tables.DeEnrollmentRuns;
+import deenroll.db.schema.tables.DeEnrollmentRunsArchive;
 import deenroll.db.schema.tables.Leads;
 import deenroll.db.schema.tables.records.CampaignsRecord;
 import deenroll.db.schema.tables.records.ClientsRecord;
 import deenroll.db.schema.tables.records.DeEnrollmentLeadLogRecord;
+import deenroll.db.schema.tables.records.DeEnrollmentRunsArchiveRecord;
 import deenroll.db.schema.tables.records.DeEnrollmentRunsRecord;
 import deenroll.db.schema.tables.records.LeadsRecord;
 
@@ -37,6 +39,7 @@ public class Keys {
     public static final UniqueKey<ClientsRecord> CLIENTS_PKEY = Internal.createUniqueKey(Clients.CLIENTS, DSL.name("clients_pkey"), new TableField[] { Clients.CLIENTS.ID }, true);
     public static final UniqueKey<DeEnrollmentLeadLogRecord> DE_ENROLLMENT_LEAD_LOG_PKEY = Internal.createUniqueKey(DeEnrollmentLeadLog.DE_ENROLLMENT_LEAD_LOG, DSL.name("de_enrollment_lead_log_pkey"), new TableField[] { DeEnrollmentLeadLog.DE_ENROLLMENT_LEAD_LOG.ID }, true);
     public static final UniqueKey<DeEnrollmentRunsRecord> DE_ENROLLMENT_RUNS_PKEY = Internal.createUniqueKey(DeEnrollmentRuns.DE_ENROLLMENT_RUNS, DSL.name("de_enrollment_runs_pkey"), new TableField[] { DeEnrollmentRuns.DE_ENROLLMENT_RUNS.ID }, true);
+    public static final UniqueKey<DeEnrollmentRunsArchiveRecord> DE_ENROLLMENT_RUNS_ARCHIVE_PKEY = Internal.createUniqueKey(DeEnrollmentRunsArchive.DE_ENROLLMENT_RUNS_ARCHIVE, DSL.name("de_enrollment_runs_archive_pkey"), new TableField[] { DeEnrollmentRunsArchive.DE_ENROLLMENT_RUNS_ARCHIVE.ID }, true);
     public static final UniqueKey<LeadsRecord> LEADS_PKEY = Internal.createUniqueKey(Leads.LEADS, DSL.name("leads_pkey"), new TableField[] { Leads.LEADS.ID }, true);
 
     // -------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import deenroll.db.schema.tables.DeEnrollmentEligibleLeads;
 import deenroll.db.schema.tables.DeEnrollmentHealth;
 import deenroll.db.schema.tables.DeEnrollmentLeadLog;
 import deenroll.db.schema.tables.DeEnrollmentRuns;
+import deenroll.db.schema.tables.DeEnrollmentRunsArchive;
 import deenroll.db.schema.tables.DeEnrollmentStuckLeads;
 import deenroll.db.schema.tables.GetLeadsForDeEnrollment;
 import deenroll.db.schema.tables.Leads;
@@ -112,6 +113,12 @@ public class Tables {
      * rows of one invocation.
      */
     public static final DeEnrollmentRuns DE_ENROLLMENT_RUNS = DeEnrollmentRuns.DE_ENROLLMENT_RUNS;
+
+    /**
+     * de_enrollment_runs rows older than the retention period, moved by
+     * `deenroll cleanup`.
+     */
+    public static final DeEnrollmentRunsArchive DE_ENROLLMENT_RUNS_ARCHIVE = DeEnrollmentRunsArchive.DE_ENROLLMENT_RUNS_ARCHIVE;
 
     /**
      * p_grace interval DEFAULT '00:30:00'::interval

@@ -1,0 +1,33 @@
+package deenroll.cli;
+
+import deenroll.db.Database;
+import deenroll.db.SchemaCheck;
+import deenroll.ops.OpsReport;
+import picocli.CommandLine.Mixin;
+
+import java.util.concurrent.Callable;
+import java.util.function.Function;
+
+/** The shape of the operations commands: validate, connect, check the schema, act, print. */
+abstract class OpsCommand implements Callable<Integer> {
+
+    final CliContext ctx;
+
+    @Mixin
+    CommonOptions common = new CommonOptions();
+
+    OpsCommand(CliContext ctx) {
+        this.ctx = ctx;
+    }
+
+    /** Connects, refuses an unmigrated database (exit 4), runs {@code action}, prints its report. */
+    int withDatabase(boolean requireMigrated, Function<Database, OpsReport> action) {
+        CliContext.Settings settings = ctx.settings(common);
+        try (Database db = ctx.open(settings)) {
+            if (requireMigrated) {
+                SchemaCheck.requireMigrated(db.dsl());
+            }
+            return ctx.print(action.apply(db), common.output);
+        }
+    }
+}

@@ -1,0 +1,84 @@
+package deenroll.cli;
+
+import deenroll.config.Config;
+import deenroll.ops.Reports;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** `report daily | weekly | lead <uuid> | indexes`. */
+@Command(name = "report", mixinStandardHelpOptions = true,
+        description = "The operating procedure's reports.",
+        footerHeading = "%nExamples:%n",
+        footer = {"  deenroll report daily", "  deenroll report weekly --output json",
+                "  deenroll report lead 123e4567-e89b-12d3-a456-426614174000", "  deenroll report indexes"})
+final class ReportCommand implements Runnable {
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw new ParameterException(spec.commandLine(), "report: give one of daily, weekly, lead <uuid>, indexes");
+    }
+
+    @Command(name = "daily", mixinStandardHelpOptions = true,
+            description = "The morning check: runs, successes, failures, partials and leads processed in 24 h; clients needing attention; stuck leads.",
+            exitCodeListHeading = "%nExit codes:%n",
+            exitCodeList = {"0:nothing needs attention", "1:a client needs attention or leads are stuck", "4:database unreachable or not migrated"})
+    static final class Daily extends OpsCommand {
+        Daily(CliContext ctx) {
+            super(ctx);
+        }
+
+        @Override
+        public Integer call() {
+            return withDatabase(true, db -> new Reports(db.dsl()).daily());
+        }
+    }
+
+    @Command(name = "weekly", mixinStandardHelpOptions = true,
+            description = "The weekly review: per day runs, successes, leads processed, average duration; table sizes; top errors.")
+    static final class Weekly extends OpsCommand {
+        Weekly(CliContext ctx) {
+            super(ctx);
+        }
+
+        @Override
+        public Integer call() {
+            return withDatabase(true, db -> new Reports(db.dsl()).weekly());
+        }
+    }
+
+    @Command(name = "lead", mixinStandardHelpOptions = true,
+            description = "One lead's story: its history entries and its lead-log rows with their runs.")
+    static final class Lead extends OpsCommand {
+        @Parameters(paramLabel = "LEAD_ID", description = "the lead's UUID")
+        String leadId;
+
+        Lead(CliContext ctx) {
+            super(ctx);
+        }
+
+        @Override
+        public Integer call() {
+            var id = Config.uuid(leadId, "LEAD_ID");
+            return withDatabase(true, db -> new Reports(db.dsl()).lead(id));
+        }
+    }
+
+    @Command(name = "indexes", mixinStandardHelpOptions = true,
+            description = "Index usage of the de-enrollment tables (the quarterly review).")
+    static final class Indexes extends OpsCommand {
+        Indexes(CliContext ctx) {
+            super(ctx);
+        }
+
+        @Override
+        public Integer call() {
+            return withDatabase(true, db -> new Reports(db.dsl()).indexes());
+        }
+    }
+}

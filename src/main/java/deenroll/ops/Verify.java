@@ -1,0 +1,144 @@
+package deenroll.ops;
+
+import org.jooq.DSLContext;
+import org.jooq.Record;
+import org.jooq.impl.DSL;
+import org.jooq.types.DayToSecond;
+import org.jooq.types.YearToMonth;
+import org.jooq.types.YearToSecond;
+
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import static deenroll.db.schema.Routines.deEnrollmentStuckLeads;
+
+/**
+ * The post-deploy and incident checks in one: schema present, stuck leads,
+ * counter drift, leads processed twice, runs left running. Each problem is
+ * named; any problem makes the command exit 1.
+ */
+public final class Verify {
+
+    private static final List<String> TABLES = List.of("de_enrollment_runs", "de_enrollment_lead_log",
+            "de_enrollment_runs_archive", "de_enrollment_health", "de_enrollment_eligible_leads");
+    private static final Map<String, List<String>> COLUMNS = Map.of(
+            "leads", List.of("completed_at", "campaign_history"),
+            "campaigns", List.of("is_active", "active_leads_count", "completed_leads_count", "opted_out_count",
+                    "booked_count", "deactivated_at", "last_enrollment_at", "auto_discovered"));
+    private static final List<String> FUNCTIONS = List.of(
+            "get_leads_for_de_enrollment(uuid,integer,uuid)", "process_de_enrollment_batch(uuid,uuid[])",
+            "de_enrollment_is_eligible(boolean,timestamp with time zone,integer,integer)",
+            "de_enrollment_sequence_length(jsonb)", "de_enrollment_outcome(boolean,boolean)",
+            "de_enrollment_campaign_counters()", "de_enrollment_stuck_leads(interval)");
+    private static final List<String> INDEXES = List.of("leads_de_enrollment_pending_idx",
+            "de_enrollment_lead_log_run_idx", "de_enrollment_lead_log_lead_idx", "de_enrollment_runs_client_idx");
+
+    private final DSLContext dsl;
+    private final Duration stuckGrace;
+
+    public Verify(DSLContext dsl, Duration stuckGrace) {
+        this.dsl = dsl;
+        this.stuckGrace = stuckGrace;
+    }
+
+    public OpsReport run() {
+        List<String> lines = new ArrayList<>();
+        Map<String, Object> json = new LinkedHashMap<>();
+        List<String> problems = new ArrayList<>();
+
+        List<String> missing = missingSchema();
+        json.put("schemaMissing", missing);
+        if (!missing.isEmpty()) {
+            problems.add("schema incomplete, missing: " + String.join(", ", missing) + " (run `deenroll migrate`)");
+            return finish(lines, json, problems);
+        }
+        lines.add("✅ schema present: tables, columns, view, functions, indexes");
+
+        YearToSecond grace = new YearToSecond(new YearToMonth(), DayToSecond.valueOf(stuckGrace));
+        var stuck = deEnrollmentStuckLeads(grace).as("s");
+        Record s = dsl.select(DSL.count(), DSL.min(stuck.LAST_ACTIVITY_AT)).from(stuck).fetchOne();
+        int stuckCount = s.get(0, Integer.class);
+        OffsetDateTime oldest = s.get(1, OffsetDateTime.class);
+        json.put("stuckLeads", Map.of("count", stuckCount, "oldestLastActivity", oldest == null ? "" : oldest.toString()));
+        check(lines, problems, stuckCount == 0, "no stuck leads",
+                stuckCount + " stuck lead(s), oldest idle since " + oldest + " (run `deenroll run`; see `deenroll health-check`)");
+
+        List<Map<String, Object>> drift = Reconcile.drift(dsl);
+        json.put("counterDrift", drift);
+        check(lines, problems, drift.isEmpty(), "campaign counters equal their definition",
+                drift.size() + " campaign(s) with counter drift: "
+                        + drift.stream().limit(5).map(d -> d.get("campaignName") + " [" + d.get("summary") + "]").toList()
+                        + " (fix: `deenroll reconcile-stats`)");
+
+        int logDuplicates = dsl.fetchValue(DSL.field("(SELECT count(*) FROM (SELECT lead_id, campaign_id"
+                + " FROM de_enrollment_lead_log WHERE action = 'de_enrolled' GROUP BY lead_id, campaign_id"
+                + " HAVING count(*) > 1) d)", Integer.class));
+        int historyDuplicates = dsl.fetchValue(DSL.field("(SELECT count(*) FROM leads l WHERE"
+                + " jsonb_typeof(l.campaign_history) = 'array' AND EXISTS (SELECT 1 FROM jsonb_array_elements(l.campaign_history) e"
+                + " GROUP BY e->>'campaignId', e->>'enrolledAt' HAVING count(*) > 1))", Integer.class));
+        json.put("duplicateLeadLog", logDuplicates);
+        json.put("duplicateHistory", historyDuplicates);
+        check(lines, problems, logDuplicates == 0, "no lead de-enrolled twice in the lead log",
+                logDuplicates + " lead(s) with more than one de_enrolled log row for the same campaign");
+        check(lines, problems, historyDuplicates == 0, "no duplicate history entries",
+                historyDuplicates + " lead(s) whose campaign_history holds the same campaign enrollment twice");
+
+        int running = dsl.fetchValue(DSL.field("(SELECT count(*) FROM de_enrollment_runs WHERE status = 'running'"
+                + " AND heartbeat_at < now() - greatest(interval '10 minutes', 2 * budget_ms * interval '1 millisecond'))",
+                Integer.class));
+        json.put("staleRunningRuns", running);
+        check(lines, problems, running == 0, "no run left 'running' by a crashed process",
+                running + " run(s) left 'running' past their budget (the next `deenroll run` closes them as abandoned)");
+        return finish(lines, json, problems);
+    }
+
+    private static OpsReport finish(List<String> lines, Map<String, Object> json, List<String> problems) {
+        json.put("problems", problems);
+        json.put("ok", problems.isEmpty());
+        lines.add(problems.isEmpty() ? "verify: OK" : "verify: " + problems.size() + " problem(s)");
+        return new OpsReport(lines, json, !problems.isEmpty());
+    }
+
+    private static void check(List<String> lines, List<String> problems, boolean ok, String good, String bad) {
+        if (ok) {
+            lines.add("✅ " + good);
+        } else {
+            lines.add("❌ " + bad);
+            problems.add(bad);
+        }
+    }
+
+    private List<String> missingSchema() {
+        List<String> missing = new ArrayList<>();
+        for (String t : TABLES) {
+            if (!dsl.fetchValue(DSL.field("to_regclass({0}) IS NOT NULL", Boolean.class, DSL.val(t)))) {
+                missing.add(t);
+            }
+        }
+        COLUMNS.forEach((table, columns) -> {
+            for (String c : columns) {
+                boolean present = dsl.fetchExists(DSL.selectOne().from(DSL.table(DSL.name("information_schema", "columns")))
+                        .where(DSL.field("table_schema").eq(DSL.field("current_schema()")))
+                        .and(DSL.field("table_name").eq(table)).and(DSL.field("column_name").eq(c)));
+                if (!present) {
+                    missing.add(table + "." + c);
+                }
+            }
+        });
+        for (String f : FUNCTIONS) {
+            if (!dsl.fetchValue(DSL.field("to_regprocedure({0}) IS NOT NULL", Boolean.class, DSL.val(f)))) {
+                missing.add(f);
+            }
+        }
+        for (String i : INDEXES) {
+            if (!dsl.fetchValue(DSL.field("to_regclass({0}) IS NOT NULL", Boolean.class, DSL.val(i)))) {
+                missing.add("index " + i);
+            }
+        }
+        return missing;
+    }
+}
