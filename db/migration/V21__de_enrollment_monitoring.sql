@@ -48,7 +48,7 @@ CREATE INDEX IF NOT EXISTS de_enrollment_runs_invocation_idx ON de_enrollment_ru
 COMMENT ON TABLE de_enrollment_runs IS
   'One row per client per invocation of deenroll; invocation_id groups the rows of one invocation.';
 COMMENT ON COLUMN de_enrollment_runs.heartbeat_at IS
-  'Moved by every batch; a running row whose heartbeat is older than max(10 min, 2 x budget_ms) is abandoned.';
+  'Moved by every batch. A running row is abandoned when its process no longer holds de_enrollment_run_lock_key(id), or its heartbeat is older than max(10 min, 2 x budget_ms).';
 
 CREATE TABLE IF NOT EXISTS de_enrollment_lead_log (
   id                bigserial   PRIMARY KEY,
@@ -306,10 +306,32 @@ BEGIN
 END
 $$;
 
--- Closes runs whose process died: still 'running', heartbeat older than
--- max(10 minutes, twice the run's own budget). A live run moves its heartbeat
--- every batch and a batch is bounded by the statement timeout (< 10 minutes),
--- so a live run is never closed.
+-- The advisory-lock key of a run: its process holds it (session level) from
+-- before the run row exists until the row is closed, so the lock is free
+-- exactly when that process is gone.
+CREATE OR REPLACE FUNCTION de_enrollment_run_lock_key(p_run_id uuid)
+RETURNS bigint
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT hashtextextended('deenroll-run:' || p_run_id::text, 0) $$;
+
+-- Runs whose process died: still 'running' and either their advisory lock is
+-- free (the session that held it ended: crash, kill -9, lost connection) or,
+-- as a fallback for poolers that break session locks, their heartbeat is older
+-- than max(10 minutes, twice the run's own budget). A live run holds its lock
+-- and moves its heartbeat every batch, so it is never taken for dead.
+-- (Trying the lock takes it until the caller's transaction ends: harmless.)
+CREATE OR REPLACE FUNCTION de_enrollment_abandoned_runs()
+RETURNS TABLE (run_id uuid)
+LANGUAGE sql VOLATILE
+AS $$
+  SELECT r.id
+  FROM de_enrollment_runs AS r
+  WHERE r.status = 'running'
+    AND (r.heartbeat_at < now() - greatest(interval '10 minutes', 2 * r.budget_ms * interval '1 millisecond')
+         OR pg_try_advisory_xact_lock(de_enrollment_run_lock_key(r.id)))
+$$;
+
+-- Closes the abandoned runs as failed.
 CREATE OR REPLACE FUNCTION de_enrollment_close_abandoned_runs()
 RETURNS TABLE (run_id uuid, client_id uuid, run_at timestamptz, heartbeat_at timestamptz)
 LANGUAGE sql VOLATILE
@@ -320,8 +342,8 @@ AS $$
       duration_ms   = (extract(epoch FROM r.heartbeat_at - r.run_at) * 1000)::integer,
       error_details = 'abandoned: the process stopped without closing the run (last heartbeat '
                       || to_char(r.heartbeat_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') || ')'
-  WHERE r.status = 'running'
-    AND r.heartbeat_at < now() - greatest(interval '10 minutes', 2 * r.budget_ms * interval '1 millisecond')
+  WHERE r.id IN (SELECT a.run_id FROM de_enrollment_abandoned_runs() AS a)
+    AND r.status = 'running'
   RETURNING r.id, r.client_id, r.run_at, r.heartbeat_at
 $$;
 

@@ -7,6 +7,8 @@
 DROP VIEW IF EXISTS de_enrollment_health;
 DROP FUNCTION IF EXISTS de_enrollment_schema_version();
 DROP FUNCTION IF EXISTS de_enrollment_close_abandoned_runs();
+DROP FUNCTION IF EXISTS de_enrollment_abandoned_runs();
+DROP FUNCTION IF EXISTS de_enrollment_run_lock_key(uuid);
 DROP FUNCTION IF EXISTS process_de_enrollment_batch(uuid, uuid[]);
 DROP FUNCTION IF EXISTS de_enrollment_add_counts(jsonb, jsonb);
 DROP FUNCTION IF EXISTS de_enrollment_apply(uuid, uuid[]);

@@ -3,12 +3,10 @@ package deenroll.cli;
 import deenroll.config.DatabaseTarget;
 import deenroll.db.Database;
 import deenroll.db.Migrator;
-import deenroll.engine.Batches;
 import deenroll.engine.Engine;
 import deenroll.engine.Invocation;
 import deenroll.engine.RunRequest;
 import deenroll.engine.RunType;
-import deenroll.engine.Runs;
 import deenroll.engine.StopSignal;
 import deenroll.health.HealthCheck;
 import deenroll.health.HealthReport;
@@ -78,7 +76,7 @@ final class DemoCommand implements Callable<Integer> {
                 migrated.migrations.forEach(m -> say("    applied " + m.version + " " + m.description));
 
                 say("4/5 deenroll run (all clients, batch " + batch + ")…");
-                Engine engine = new Engine(new Runs(db.dsl()), new Batches(db.dsl()), AlertSink.NONE, ctx.clock, new StopSignal());
+                Engine engine = Engine.on(db, AlertSink.NONE, ctx.clock, new StopSignal());
                 long runStart = System.nanoTime();
                 Invocation invocation = engine.run(new RunRequest(Optional.empty(), RunType.SCHEDULED, batch,
                         Duration.ofMinutes(4), false), engine.activeClients());

@@ -2,9 +2,7 @@ package deenroll.cli;
 
 import deenroll.db.Database;
 import deenroll.db.SchemaCheck;
-import deenroll.engine.Batches;
 import deenroll.engine.Engine;
-import deenroll.engine.Runs;
 import deenroll.engine.StopSignal;
 import deenroll.ops.StuckLeadMigration;
 import picocli.CommandLine.Command;
@@ -41,7 +39,7 @@ final class MigrateStuckLeadsCommand extends OpsCommand {
         CliContext.Settings settings = ctx.settings(common);
         try (Database db = ctx.open(settings)) {
             SchemaCheck.requireMigrated(db.dsl());
-            Engine engine = new Engine(new Runs(db.dsl()), new Batches(db.dsl()), ctx.alerts(settings), ctx.clock, new StopSignal());
+            Engine engine = Engine.on(db, ctx.alerts(settings), ctx.clock, new StopSignal());
             StuckLeadMigration.Result result = new StuckLeadMigration(db.dsl(), engine).run(dryRun, batch, budget);
             ctx.print(result.report(), common.output);
             return result.invocation().map(RunCommand::exitCode).orElse(ExitCode.OK);

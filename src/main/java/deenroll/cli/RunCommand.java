@@ -4,14 +4,12 @@ import deenroll.config.Config;
 import deenroll.config.UsageException;
 import deenroll.db.Database;
 import deenroll.db.SchemaCheck;
-import deenroll.engine.Batches;
 import deenroll.engine.Client;
 import deenroll.engine.Engine;
 import deenroll.engine.Invocation;
 import deenroll.engine.RunRequest;
 import deenroll.engine.RunStatus;
 import deenroll.engine.RunType;
-import deenroll.engine.Runs;
 import deenroll.engine.StopSignal;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -64,7 +62,7 @@ final class RunCommand implements Callable<Integer> {
         try (Database db = ctx.open(settings)) {
             SchemaCheck.requireMigrated(db.dsl());
             StopSignal stop = new StopSignal();
-            Engine engine = new Engine(new Runs(db.dsl()), new Batches(db.dsl()), ctx.alerts(settings), ctx.clock, stop);
+            Engine engine = Engine.on(db, ctx.alerts(settings), ctx.clock, stop);
             List<Client> clients = clientId.isPresent()
                     ? List.of(engine.client(clientId.get()).orElseThrow(() -> new UsageException(
                             "--client-id: no client " + clientId.get() + " in this database")))

@@ -32,7 +32,8 @@ final class RunReport {
                     c.error() == null ? "" : " — " + c.error());
         }
         for (Invocation.ClientSkipped s : inv.notReached()) {
-            ctx.out.printf("  %-10s %s (%s): not started (budget spent or stop requested); goes first next run%n", "waiting", s.clientName(), s.clientId());
+            ctx.out.printf("  %-10s %s (%s): not started (budget spent or stop requested)%s; goes first next run%n",
+                    "waiting", s.clientName(), s.clientId(), s.workLeft() ? ", has leads to de-enroll" : ", nothing to do");
         }
         if (!inv.abandonedClosed().isEmpty()) {
             ctx.out.printf("closed %d abandoned run(s) left 'running' by a crashed process%n", inv.abandonedClosed().size());
@@ -68,7 +69,8 @@ final class RunReport {
         }).toList();
         doc.put("clients", clients);
         doc.put("clientsNotStarted", inv.notReached().stream()
-                .map(s -> Map.of("clientId", s.clientId().toString(), "clientName", s.clientName())).toList());
+                .map(s -> Map.of("clientId", s.clientId().toString(), "clientName", s.clientName(), "workLeft", s.workLeft()))
+                .toList());
         doc.put("abandonedRunsClosed", inv.abandonedClosed().stream().map(a -> a.runId().toString()).toList());
         return doc;
     }

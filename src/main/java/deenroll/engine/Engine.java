@@ -3,6 +3,7 @@ package deenroll.engine;
 import deenroll.alert.Alert;
 import deenroll.alert.AlertSink;
 import deenroll.alert.Severity;
+import deenroll.db.Database;
 import deenroll.db.DbErrors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,13 +32,20 @@ public final class Engine {
     private final AlertSink alerts;
     private final Clock clock;
     private final StopSignal stop;
+    private final RunLocks locks;
 
-    public Engine(Runs runs, Batches batches, AlertSink alerts, Clock clock, StopSignal stop) {
+    public Engine(Runs runs, Batches batches, RunLocks locks, AlertSink alerts, Clock clock, StopSignal stop) {
         this.runs = runs;
         this.batches = batches;
+        this.locks = locks;
         this.alerts = alerts;
         this.clock = clock;
         this.stop = stop;
+    }
+
+    /** The engine on one database; close the database after the engine's last run. */
+    public static Engine on(Database db, AlertSink alerts, Clock clock, StopSignal stop) {
+        return new Engine(new Runs(db.dsl()), new Batches(db.dsl()), new RunLocks(db.dataSource()), alerts, clock, stop);
     }
 
     public Invocation run(RunRequest request, List<Client> clients) {
@@ -49,8 +57,11 @@ public final class Engine {
         List<ClientRun> done = new ArrayList<>();
         List<Invocation.ClientSkipped> notReached = new ArrayList<>();
         for (Client client : clients) {
-            if (!request.dryRun() && (stop.requested() || !clock.instant().isBefore(deadline))) {
-                notReached.add(new Invocation.ClientSkipped(client.id(), client.name()));
+            // the first client always starts: an invocation whose budget is spent
+            // before any work (a tiny budget, a slow connect) must still make progress
+            boolean outOfTime = stop.requested() || (!done.isEmpty() && !clock.instant().isBefore(deadline));
+            if (!request.dryRun() && outOfTime) {
+                notReached.add(new Invocation.ClientSkipped(client.id(), client.name(), runs.hasEligible(client.id())));
                 continue;
             }
             done.add(request.dryRun() ? dryRun(client) : runClient(client, invocationId, request, deadline));
@@ -60,6 +71,7 @@ public final class Engine {
                     stop.requested() ? "stop requested (SIGTERM)" : "budget of " + request.budget().toMillis() + " ms spent",
                     notReached.size());
         }
+        locks.close();
         return new Invocation(invocationId, request.runType(), request.dryRun(), done, notReached, abandoned,
                 Duration.between(started, clock.instant()).toMillis());
     }
@@ -100,6 +112,7 @@ public final class Engine {
         Counts counts = Counts.ZERO;
         int batchCount = 0;
         try {
+            locks.hold(runId);
             runs.start(runId, invocationId, client.id(), request.runType(), request.budget());
             LOG.info("client {} ({}): run {} started", client.name(), client.id(), runId);
             RunStatus status = RunStatus.SUCCESS;
@@ -122,6 +135,7 @@ public final class Engine {
                     ? counts.failed() + " lead(s) failed and were left enrolled; see de_enrollment_lead_log action 'error' for run " + runId
                     : null;
             runs.finish(runId, status, ms, details);
+            locks.release(runId);
             LOG.info("client {}: {} — {} de-enrolled {} in {} batch(es), {} ms", client.name(), status.sql(),
                     counts.deEnrolled(), counts.outcomes(), batchCount, ms);
             if (counts.failed() > 0) {
@@ -135,6 +149,7 @@ public final class Engine {
             LOG.error("client {} ({}): run {} failed: {}", client.name(), client.id(), runId, error);
             try {
                 runs.finish(runId, RunStatus.FAILED, ms, error);
+                locks.release(runId);
             } catch (RuntimeException closeError) {
                 LOG.error("could not record the failure of run {} (a later invocation closes it as abandoned): {}",
                         runId, DbErrors.describe(closeError));

@@ -7,8 +7,11 @@ import java.util.UUID;
 public record Invocation(UUID invocationId, RunType runType, boolean dryRun, List<ClientRun> clients,
                          List<ClientSkipped> notReached, List<AbandonedRun> abandonedClosed, long durationMs) {
 
-    /** A client the invocation did not start because the budget or a stop request ran out first. */
-    public record ClientSkipped(UUID clientId, String clientName) {
+    /**
+     * A client the invocation did not start because the budget or a stop request
+     * ran out first; {@code workLeft} when it had eligible leads at that moment.
+     */
+    public record ClientSkipped(UUID clientId, String clientName, boolean workLeft) {
     }
 
     public Counts totals() {
@@ -20,7 +23,8 @@ public record Invocation(UUID invocationId, RunType runType, boolean dryRun, Lis
     }
 
     public boolean workLeft() {
-        return !notReached.isEmpty() || clients.stream().anyMatch(c -> c.status() == RunStatus.PARTIAL);
+        return notReached.stream().anyMatch(ClientSkipped::workLeft)
+                || clients.stream().anyMatch(c -> c.status() == RunStatus.PARTIAL);
     }
 
     /** failed > partial > success, the order an operator cares about. */

@@ -14,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import static deenroll.db.schema.Routines.deEnrollmentAbandonedRuns;
 import static deenroll.db.schema.Routines.deEnrollmentStuckLeads;
 
 /**
@@ -87,12 +88,10 @@ public final class Verify {
         check(lines, problems, historyDuplicates == 0, "no duplicate history entries",
                 historyDuplicates + " lead(s) whose campaign_history holds the same campaign enrollment twice");
 
-        int running = dsl.fetchValue(DSL.field("(SELECT count(*) FROM de_enrollment_runs WHERE status = 'running'"
-                + " AND heartbeat_at < now() - greatest(interval '10 minutes', 2 * budget_ms * interval '1 millisecond'))",
-                Integer.class));
+        int running = dsl.fetchCount(deEnrollmentAbandonedRuns());
         json.put("staleRunningRuns", running);
         check(lines, problems, running == 0, "no run left 'running' by a crashed process",
-                running + " run(s) left 'running' past their budget (the next `deenroll run` closes them as abandoned)");
+                running + " run(s) left 'running' by a process that is gone (the next `deenroll run` closes them as abandoned)");
         return finish(lines, json, problems);
     }
 

@@ -6,6 +6,7 @@ package deenroll.db.schema;
 
 import deenroll.db.schema.tables.Campaigns;
 import deenroll.db.schema.tables.Clients;
+import deenroll.db.schema.tables.DeEnrollmentAbandonedRuns;
 import deenroll.db.schema.tables.DeEnrollmentCampaignCounters;
 import deenroll.db.schema.tables.DeEnrollmentCloseAbandonedRuns;
 import deenroll.db.schema.tables.DeEnrollmentEligibleLeads;
@@ -17,6 +18,7 @@ import deenroll.db.schema.tables.DeEnrollmentStuckLeads;
 import deenroll.db.schema.tables.GetLeadsForDeEnrollment;
 import deenroll.db.schema.tables.Leads;
 import deenroll.db.schema.tables.ProcessDeEnrollmentBatch;
+import deenroll.db.schema.tables.records.DeEnrollmentAbandonedRunsRecord;
 import deenroll.db.schema.tables.records.DeEnrollmentCampaignCountersRecord;
 import deenroll.db.schema.tables.records.DeEnrollmentCloseAbandonedRunsRecord;
 import deenroll.db.schema.tables.records.DeEnrollmentEligibleLeadsRecord;
@@ -58,6 +60,29 @@ public class DefaultSchema extends SchemaImpl {
      * The table <code>clients</code>.
      */
     public final Clients CLIENTS = Clients.CLIENTS;
+
+    /**
+     * The table <code>de_enrollment_abandoned_runs</code>.
+     */
+    public final DeEnrollmentAbandonedRuns DE_ENROLLMENT_ABANDONED_RUNS = DeEnrollmentAbandonedRuns.DE_ENROLLMENT_ABANDONED_RUNS;
+
+    /**
+     * Call <code>de_enrollment_abandoned_runs</code>.
+     */
+    public static Result<DeEnrollmentAbandonedRunsRecord> DE_ENROLLMENT_ABANDONED_RUNS(
+          Configuration configuration
+    ) {
+        return configuration.dsl().selectFrom(deenroll.db.schema.tables.DeEnrollmentAbandonedRuns.DE_ENROLLMENT_ABANDONED_RUNS.call(
+        )).fetch();
+    }
+
+    /**
+     * Get <code>de_enrollment_abandoned_runs</code> as a table.
+     */
+    public static DeEnrollmentAbandonedRuns DE_ENROLLMENT_ABANDONED_RUNS() {
+        return deenroll.db.schema.tables.DeEnrollmentAbandonedRuns.DE_ENROLLMENT_ABANDONED_RUNS.call(
+        );
+    }
 
     /**
      * The table <code>de_enrollment_campaign_counters</code>.
@@ -290,6 +315,7 @@ public class DefaultSchema extends SchemaImpl {
         return Arrays.asList(
             Campaigns.CAMPAIGNS,
             Clients.CLIENTS,
+            DeEnrollmentAbandonedRuns.DE_ENROLLMENT_ABANDONED_RUNS,
             DeEnrollmentCampaignCounters.DE_ENROLLMENT_CAMPAIGN_COUNTERS,
             DeEnrollmentCloseAbandonedRuns.DE_ENROLLMENT_CLOSE_ABANDONED_RUNS,
             DeEnrollmentEligibleLeads.DE_ENROLLMENT_ELIGIBLE_LEADS,

@@ -8,13 +8,16 @@ import deenroll.db.schema.routines.DeEnrollmentAddCounts;
 import deenroll.db.schema.routines.DeEnrollmentApply;
 import deenroll.db.schema.routines.DeEnrollmentIsEligible;
 import deenroll.db.schema.routines.DeEnrollmentOutcome;
+import deenroll.db.schema.routines.DeEnrollmentRunLockKey;
 import deenroll.db.schema.routines.DeEnrollmentSchemaVersion;
 import deenroll.db.schema.routines.DeEnrollmentSequenceLength;
+import deenroll.db.schema.tables.DeEnrollmentAbandonedRuns;
 import deenroll.db.schema.tables.DeEnrollmentCampaignCounters;
 import deenroll.db.schema.tables.DeEnrollmentCloseAbandonedRuns;
 import deenroll.db.schema.tables.DeEnrollmentStuckLeads;
 import deenroll.db.schema.tables.GetLeadsForDeEnrollment;
 import deenroll.db.schema.tables.ProcessDeEnrollmentBatch;
+import deenroll.db.schema.tables.records.DeEnrollmentAbandonedRunsRecord;
 import deenroll.db.schema.tables.records.DeEnrollmentCampaignCountersRecord;
 import deenroll.db.schema.tables.records.DeEnrollmentCloseAbandonedRunsRecord;
 import deenroll.db.schema.tables.records.DeEnrollmentEligibleLeadsRecord;
@@ -227,6 +230,44 @@ public class Routines {
     }
 
     /**
+     * Call <code>de_enrollment_run_lock_key</code>
+     */
+    public static Long deEnrollmentRunLockKey(
+          Configuration configuration
+        , UUID pRunId
+    ) {
+        DeEnrollmentRunLockKey f = new DeEnrollmentRunLockKey();
+        f.setPRunId(pRunId);
+
+        f.execute(configuration);
+        return f.getReturnValue();
+    }
+
+    /**
+     * Get <code>de_enrollment_run_lock_key</code> as a field.
+     */
+    public static Field<Long> deEnrollmentRunLockKey(
+          UUID pRunId
+    ) {
+        DeEnrollmentRunLockKey f = new DeEnrollmentRunLockKey();
+        f.setPRunId(pRunId);
+
+        return f.asField();
+    }
+
+    /**
+     * Get <code>de_enrollment_run_lock_key</code> as a field.
+     */
+    public static Field<Long> deEnrollmentRunLockKey(
+          Field<UUID> pRunId
+    ) {
+        DeEnrollmentRunLockKey f = new DeEnrollmentRunLockKey();
+        f.setPRunId(pRunId);
+
+        return f.asField();
+    }
+
+    /**
      * Call <code>de_enrollment_schema_version</code>
      */
     public static Integer deEnrollmentSchemaVersion(
@@ -283,6 +324,24 @@ public class Routines {
         f.setPMessages(pMessages);
 
         return f.asField();
+    }
+
+    /**
+     * Call <code>de_enrollment_abandoned_runs</code>.
+     */
+    public static Result<DeEnrollmentAbandonedRunsRecord> deEnrollmentAbandonedRuns(
+          Configuration configuration
+    ) {
+        return configuration.dsl().selectFrom(deenroll.db.schema.tables.DeEnrollmentAbandonedRuns.DE_ENROLLMENT_ABANDONED_RUNS.call(
+        )).fetch();
+    }
+
+    /**
+     * Get <code>de_enrollment_abandoned_runs</code> as a table.
+     */
+    public static DeEnrollmentAbandonedRuns deEnrollmentAbandonedRuns() {
+        return deenroll.db.schema.tables.DeEnrollmentAbandonedRuns.DE_ENROLLMENT_ABANDONED_RUNS.call(
+        );
     }
 
     /**

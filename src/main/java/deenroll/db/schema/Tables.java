@@ -6,6 +6,7 @@ package deenroll.db.schema;
 
 import deenroll.db.schema.tables.Campaigns;
 import deenroll.db.schema.tables.Clients;
+import deenroll.db.schema.tables.DeEnrollmentAbandonedRuns;
 import deenroll.db.schema.tables.DeEnrollmentCampaignCounters;
 import deenroll.db.schema.tables.DeEnrollmentCloseAbandonedRuns;
 import deenroll.db.schema.tables.DeEnrollmentEligibleLeads;
@@ -17,6 +18,7 @@ import deenroll.db.schema.tables.DeEnrollmentStuckLeads;
 import deenroll.db.schema.tables.GetLeadsForDeEnrollment;
 import deenroll.db.schema.tables.Leads;
 import deenroll.db.schema.tables.ProcessDeEnrollmentBatch;
+import deenroll.db.schema.tables.records.DeEnrollmentAbandonedRunsRecord;
 import deenroll.db.schema.tables.records.DeEnrollmentCampaignCountersRecord;
 import deenroll.db.schema.tables.records.DeEnrollmentCloseAbandonedRunsRecord;
 import deenroll.db.schema.tables.records.DeEnrollmentEligibleLeadsRecord;
@@ -46,6 +48,29 @@ public class Tables {
      * The table <code>clients</code>.
      */
     public static final Clients CLIENTS = Clients.CLIENTS;
+
+    /**
+     * The table <code>de_enrollment_abandoned_runs</code>.
+     */
+    public static final DeEnrollmentAbandonedRuns DE_ENROLLMENT_ABANDONED_RUNS = DeEnrollmentAbandonedRuns.DE_ENROLLMENT_ABANDONED_RUNS;
+
+    /**
+     * Call <code>de_enrollment_abandoned_runs</code>.
+     */
+    public static Result<DeEnrollmentAbandonedRunsRecord> DE_ENROLLMENT_ABANDONED_RUNS(
+          Configuration configuration
+    ) {
+        return configuration.dsl().selectFrom(deenroll.db.schema.tables.DeEnrollmentAbandonedRuns.DE_ENROLLMENT_ABANDONED_RUNS.call(
+        )).fetch();
+    }
+
+    /**
+     * Get <code>de_enrollment_abandoned_runs</code> as a table.
+     */
+    public static DeEnrollmentAbandonedRuns DE_ENROLLMENT_ABANDONED_RUNS() {
+        return deenroll.db.schema.tables.DeEnrollmentAbandonedRuns.DE_ENROLLMENT_ABANDONED_RUNS.call(
+        );
+    }
 
     /**
      * The table <code>de_enrollment_campaign_counters</code>.

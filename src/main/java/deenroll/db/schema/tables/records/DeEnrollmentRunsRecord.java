@@ -235,8 +235,9 @@ public class DeEnrollmentRunsRecord extends UpdatableRecordImpl<DeEnrollmentRuns
 
     /**
      * Setter for <code>de_enrollment_runs.heartbeat_at</code>. Moved by every
-     * batch; a running row whose heartbeat is older than max(10 min, 2 x
-     * budget_ms) is abandoned.
+     * batch. A running row is abandoned when its process no longer holds
+     * de_enrollment_run_lock_key(id), or its heartbeat is older than max(10
+     * min, 2 x budget_ms).
      */
     public void setHeartbeatAt(OffsetDateTime value) {
         set(15, value);
@@ -244,8 +245,9 @@ public class DeEnrollmentRunsRecord extends UpdatableRecordImpl<DeEnrollmentRuns
 
     /**
      * Getter for <code>de_enrollment_runs.heartbeat_at</code>. Moved by every
-     * batch; a running row whose heartbeat is older than max(10 min, 2 x
-     * budget_ms) is abandoned.
+     * batch. A running row is abandoned when its process no longer holds
+     * de_enrollment_run_lock_key(id), or its heartbeat is older than max(10
+     * min, 2 x budget_ms).
      */
     public OffsetDateTime getHeartbeatAt() {
         return (OffsetDateTime) get(15);
