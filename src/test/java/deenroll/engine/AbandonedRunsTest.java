@@ -1,0 +1,86 @@
+package deenroll.engine;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import deenroll.db.schema.tables.records.DeEnrollmentRunsRecord;
+import deenroll.support.AlertReceiver;
+import deenroll.support.Cli;
+import deenroll.support.Fixtures;
+import deenroll.support.TestDatabase;
+import deenroll.support.TestPostgres;
+import org.jooq.DSLContext;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import static deenroll.db.schema.Tables.DE_ENROLLMENT_RUNS;
+import static deenroll.engine.EngineTestKit.describe;
+import static deenroll.engine.EngineTestKit.json;
+import static deenroll.engine.EngineTestKit.run;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * DESIGN §4 invariant 4: a run row left `running` by a process that died is
+ * closed as failed ("abandoned") by the next invocation; a live one is not.
+ */
+class AbandonedRunsTest {
+
+    @Test
+    void aRunWithAStaleHeartbeatIsClosedAndLiveRunsAreLeftAlone() throws Exception {
+        try (TestDatabase db = TestPostgres.get().migrated(); AlertReceiver alerts = new AlertReceiver()) {
+            DSLContext dsl = db.db().dsl();
+            Fixtures f = new Fixtures(dsl);
+            UUID client = f.client("Acme");
+            f.leads(client, f.campaign(client, 1), 1, 2);
+            f.recount();
+            // crashed an hour ago, five minutes into its run
+            UUID crashed = runningRow(db, client, "interval '65 minutes'", "interval '1 hour'", 240_000);
+            // another copy of the job, working right now
+            UUID live = runningRow(db, client, "interval '0 minutes'", "interval '0 minutes'", 240_000);
+            // quiet for an hour, but its own budget is two hours: not abandoned before 2 x budget
+            UUID longBudget = runningRow(db, client, "interval '1 hour'", "interval '1 hour'", 7_200_000);
+
+            Cli.Result result = run(db, Map.of("DE_ENROLLMENT_ALERT_WEBHOOK", alerts.url()), "--output", "json");
+
+            assertThat(result.exitCode()).as(describe(result)).isZero();
+            DeEnrollmentRunsRecord closed = row(dsl, crashed);
+            assertThat(closed.getStatus()).isEqualTo("failed");
+            assertThat(closed.getErrorDetails()).contains("abandoned");
+            assertThat(closed.getFinishedAt()).isNotNull();
+            assertThat(closed.getDurationMs()).as("duration up to the last heartbeat").isEqualTo(5 * 60 * 1000);
+            for (UUID id : List.of(live, longBudget)) {
+                DeEnrollmentRunsRecord untouched = row(dsl, id);
+                assertThat(untouched.getStatus()).as("status of live run %s", id).isEqualTo("running");
+                assertThat(untouched.getFinishedAt()).isNull();
+                assertThat(untouched.getErrorDetails()).isNull();
+            }
+            JsonNode closedIds = json(result).get("abandonedRunsClosed");
+            assertThat(closedIds).hasSize(1);
+            assertThat(closedIds.get(0).asText()).isEqualTo(crashed.toString());
+            assertThat(alerts.bodies()).as("alerts").anySatisfy(body -> {
+                JsonNode alert = json(body);
+                assertThat(alert.get("message").asText()).contains("abandoned");
+                assertThat(alert.get("details").get("runId").asText()).isEqualTo(crashed.toString());
+            });
+
+            // closed once: the next invocation finds nothing more to close
+            Cli.Result next = run(db, "--output", "json");
+            assertThat(next.exitCode()).as(describe(next)).isZero();
+            assertThat(json(next).get("abandonedRunsClosed")).isEmpty();
+        }
+    }
+
+    /** A run row left `running`, started {@code startedAgo} and last heard of {@code heartbeatAgo}. */
+    private static UUID runningRow(TestDatabase db, UUID client, String startedAgo, String heartbeatAgo, int budgetMs) {
+        UUID id = UUID.randomUUID();
+        db.sql("INSERT INTO de_enrollment_runs (id, invocation_id, client_id, run_at, run_type, status, heartbeat_at,"
+                + " budget_ms) VALUES ('" + id + "', '" + UUID.randomUUID() + "', '" + client + "', now() - " + startedAgo
+                + ", 'scheduled', 'running', now() - " + heartbeatAgo + ", " + budgetMs + ")");
+        return id;
+    }
+
+    private static DeEnrollmentRunsRecord row(DSLContext dsl, UUID id) {
+        return dsl.selectFrom(DE_ENROLLMENT_RUNS).where(DE_ENROLLMENT_RUNS.ID.eq(id)).fetchSingle();
+    }
+}

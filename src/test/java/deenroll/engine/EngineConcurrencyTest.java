@@ -1,0 +1,155 @@
+package deenroll.engine;
+
+import deenroll.alert.AlertSink;
+import deenroll.db.Database;
+import deenroll.db.schema.tables.records.DeEnrollmentRunsRecord;
+import deenroll.support.Cli;
+import deenroll.support.Fixtures;
+import deenroll.support.TestDatabase;
+import deenroll.support.TestPostgres;
+import org.jooq.DSLContext;
+import org.jooq.impl.DSL;
+import org.junit.jupiter.api.Test;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import static deenroll.db.schema.Tables.DE_ENROLLMENT_LEAD_LOG;
+import static deenroll.db.schema.Tables.LEADS;
+import static deenroll.engine.EngineTestKit.describe;
+import static deenroll.engine.EngineTestKit.leadsLoggedTwice;
+import static deenroll.engine.EngineTestKit.run;
+import static deenroll.engine.EngineTestKit.runRows;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * DESIGN §4 invariants 1 and 2 under concurrency: several copies of the job on
+ * the same data (SKIP LOCKED hands each lead to one of them) de-enroll every
+ * eligible lead exactly once and keep the counters exact.
+ */
+class EngineConcurrencyTest {
+
+    @Test
+    void twoCommandLineRunnersAtOnceProcessNoLeadTwice() throws Exception {
+        try (TestDatabase db = TestPostgres.get().migrated()) {
+            DSLContext dsl = db.db().dsl();
+            Fixtures f = new Fixtures(dsl);
+            for (int c = 0; c < 3; c++) {
+                UUID client = f.client("Client " + c);
+                f.leads(client, f.campaign(client, 2), 2, 150);
+                f.leads(client, f.campaign(client, 3), 4, 150);
+                f.leads(client, f.campaign(client, 3), 1, 10); // still in the sequence
+            }
+            f.recount();
+            List<UUID> eligible = eligibleLeadIds(dsl);
+            assertThat(eligible).hasSize(900);
+
+            List<Cli.Result> results = together(2, () -> run(db, "--batch-size", "7"));
+
+            for (Cli.Result r : results) {
+                assertThat(r.exitCode()).as(describe(r)).isZero();
+            }
+            assertEachDeEnrolledExactlyOnce(dsl, eligible);
+            List<DeEnrollmentRunsRecord> runs = runRows(dsl);
+            assertThat(runs).extracting(DeEnrollmentRunsRecord::getStatus).containsOnly("success");
+            assertThat(runs.stream().mapToInt(DeEnrollmentRunsRecord::getLeadsDeEnrolled).sum())
+                    .as("leads_de_enrolled over both invocations' run rows").isEqualTo(900);
+            assertThat(runs).as("one run row per client per invocation").hasSize(6);
+            assertThat(runs.stream().map(DeEnrollmentRunsRecord::getInvocationId).distinct()).as("invocations").hasSize(2);
+            assertThat(f.eligible()).isZero();
+            assertThat(f.drift()).isZero();
+        }
+    }
+
+    @Test
+    void fourEnginesOnOneClientProcessNoLeadTwice() throws Exception {
+        try (TestDatabase db = TestPostgres.get().migrated()) {
+            DSLContext dsl = db.db().dsl();
+            Fixtures f = new Fixtures(dsl);
+            UUID client = f.client("Acme");
+            for (int c = 0; c < 3; c++) {
+                UUID campaign = f.campaign(client, 1 + c);
+                f.leads(client, campaign, 1 + c, 200);
+                f.lead(client, campaign, c, true, true);
+            }
+            f.recount();
+            List<UUID> eligible = eligibleLeadIds(dsl);
+            assertThat(eligible).hasSize(600);
+            RunRequest request = new RunRequest(Optional.of(client), RunType.MANUAL, 5, Duration.ofMinutes(2), false);
+
+            // each engine on its own pool, as separate processes would be
+            List<Invocation> invocations = together(4, () -> {
+                try (Database own = Database.open(db.target(), Duration.ofSeconds(10), Duration.ofMinutes(5))) {
+                    Engine engine = new Engine(new Runs(own.dsl()), new Batches(own.dsl()), AlertSink.NONE,
+                            Clock.systemUTC(), new StopSignal());
+                    return engine.run(request, List.of(engine.client(client).orElseThrow()));
+                }
+            });
+
+            for (Invocation inv : invocations) {
+                assertThat(inv.status()).as("status of invocation %s", inv).isEqualTo(RunStatus.SUCCESS);
+            }
+            assertThat(invocations.stream().mapToInt(i -> i.totals().deEnrolled()).sum())
+                    .as("leads de-enrolled by the four engines together").isEqualTo(600);
+            assertEachDeEnrolledExactlyOnce(dsl, eligible);
+            assertThat(f.eligible()).isZero();
+            assertThat(f.drift()).isZero();
+        }
+    }
+
+    private static List<UUID> eligibleLeadIds(DSLContext dsl) {
+        return dsl.fetch("SELECT lead_id FROM de_enrollment_eligible_leads").getValues(0, UUID.class);
+    }
+
+    /** One de_enrolled log row and one history entry (histories started empty) per lead, and nothing else logged. */
+    private static void assertEachDeEnrolledExactlyOnce(DSLContext dsl, List<UUID> eligible) {
+        assertThat(leadsLoggedTwice(dsl)).as("leads with more than one de_enrolled row").isEmpty();
+        assertThat(dsl.selectDistinct(DE_ENROLLMENT_LEAD_LOG.LEAD_ID).from(DE_ENROLLMENT_LEAD_LOG)
+                .where(DE_ENROLLMENT_LEAD_LOG.ACTION.eq("de_enrolled")).fetch(DE_ENROLLMENT_LEAD_LOG.LEAD_ID))
+                .as("leads logged as de_enrolled").containsExactlyInAnyOrderElementsOf(eligible);
+        assertThat(dsl.fetchCount(DE_ENROLLMENT_LEAD_LOG, DE_ENROLLMENT_LEAD_LOG.ACTION.ne("de_enrolled")))
+                .as("error or skipped log rows").isZero();
+        assertThat(dsl.select(LEADS.ID).from(LEADS)
+                .where(LEADS.ID.in(eligible))
+                .and(DSL.field("jsonb_array_length({0})", Integer.class, LEADS.CAMPAIGN_HISTORY).ne(1)
+                        .or(LEADS.IS_ACTIVE).or(LEADS.COMPLETED_AT.isNull()))
+                .fetch(LEADS.ID))
+                .as("eligible leads not de-enrolled with exactly one history entry").isEmpty();
+    }
+
+    /** Runs {@code n} copies of {@code work}, released at the same moment, and returns their results. */
+    private static <T> List<T> together(int n, Callable<T> work) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(n);
+        try {
+            CountDownLatch ready = new CountDownLatch(n);
+            CountDownLatch go = new CountDownLatch(1);
+            List<Future<T>> futures = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                futures.add(pool.submit(() -> {
+                    ready.countDown();
+                    go.await();
+                    return work.call();
+                }));
+            }
+            ready.await();
+            go.countDown();
+            List<T> results = new ArrayList<>();
+            for (Future<T> future : futures) {
+                results.add(future.get(5, TimeUnit.MINUTES));
+            }
+            return results;
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+}
