@@ -32,20 +32,26 @@ public record DatabaseTarget(String jdbcUrl, String user, String password) {
 
     /** libpq's variables and defaults: PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE. */
     public static DatabaseTarget fromPgEnvironment(Map<String, String> env) {
-        String host = env.getOrDefault("PGHOST", "localhost");
-        String portText = env.getOrDefault("PGPORT", "5432");
-        int port = parsePort(portText, "PGPORT");
-        String user = env.getOrDefault("PGUSER", env.getOrDefault("USER", "postgres"));
-        String database = env.getOrDefault("PGDATABASE", user);
+        String host = set(env, "PGHOST", "localhost");
+        int port = parsePort(set(env, "PGPORT", "5432"), "PGPORT");
+        String user = set(env, "PGUSER", set(env, "USER", "postgres"));
+        String database = set(env, "PGDATABASE", user);
         Map<String, String> params = new LinkedHashMap<>();
-        if (env.containsKey("PGSSLMODE")) {
-            params.put("sslmode", sslMode(env.get("PGSSLMODE"), "PGSSLMODE"));
+        String sslMode = set(env, "PGSSLMODE", null);
+        if (sslMode != null) {
+            params.put("sslmode", sslMode(sslMode, "PGSSLMODE"));
         }
         if (host.startsWith("/")) {
             // a socket directory: the JDBC driver speaks TCP only
             throw new UsageException("PGHOST: a Unix socket directory is not supported; give a host name or use DATABASE_URL");
         }
-        return new DatabaseTarget(jdbc(host, port, database, params), user, env.get("PGPASSWORD"));
+        return new DatabaseTarget(jdbc(host, port, database, params), user, set(env, "PGPASSWORD", null));
+    }
+
+    /** An empty variable counts as unset, as libpq and psql treat it. */
+    private static String set(Map<String, String> env, String name, String fallback) {
+        String value = env.get(name);
+        return value == null || value.isEmpty() ? fallback : value;
     }
 
     /** For messages and logs: host, port and database, never the password. */

@@ -1,5 +1,7 @@
 package deenroll.health;
 
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -8,7 +10,8 @@ public record HealthReport(List<Finding> findings, Map<String, Object> metrics) 
 
     public HealthReport {
         findings = List.copyOf(findings);
-        metrics = Map.copyOf(metrics);
+        // metrics may be null (no run yet, no memory recorded): Map.copyOf would reject them
+        metrics = Collections.unmodifiableMap(new LinkedHashMap<>(metrics));
     }
 
     public Level level() {

@@ -101,14 +101,14 @@ class EngineBudgetTest {
             DSLContext dsl = db.db().dsl();
             Fixtures f = new Fixtures(dsl);
             List<UUID> finished = severalClientsWithFinishedLeads(f);
-            Engine engine = engine(dsl);
+            Engine engine = engine(db);
             // a clock that moves a minute per reading, against a budget of 90 s: room for one batch of
             // one client per invocation, without depending on how fast the machine is
             RunRequest request = new RunRequest(Optional.empty(), RunType.SCHEDULED, 1, Duration.ofSeconds(90), false);
 
             List<RunStatus> statuses = new ArrayList<>();
             while (f.eligible() > 0 && statuses.size() < 40) {
-                Invocation inv = engine(dsl, new SteppingClock(Duration.ofMinutes(1)))
+                Invocation inv = engine(db, new SteppingClock(Duration.ofMinutes(1)))
                         .run(request, engine.activeClients());
                 statuses.add(inv.status());
                 assertThat(inv.status()).as("status of invocation %d", statuses.size()).isNotEqualTo(RunStatus.FAILED);
@@ -139,7 +139,7 @@ class EngineBudgetTest {
             RunRequest request = new RunRequest(Optional.empty(), RunType.SCHEDULED, 1, Duration.ofSeconds(90), false);
 
             // the budget (90 s on a clock moving a minute per reading) runs out after the first client
-            Invocation inv = engine(dsl, new SteppingClock(Duration.ofMinutes(1))).run(request, engine(dsl).activeClients());
+            Invocation inv = engine(db, new SteppingClock(Duration.ofMinutes(1))).run(request, engine(db).activeClients());
 
             // "3: time budget ran out with work left" (DESIGN §2): with nothing eligible there is no work left,
             // whether or not every client was visited; partial here means exit 3 every time for ever
@@ -149,12 +149,12 @@ class EngineBudgetTest {
         }
     }
 
-    private static Engine engine(DSLContext dsl) {
-        return engine(dsl, Clock.systemUTC());
+    private static Engine engine(TestDatabase db) {
+        return engine(db, Clock.systemUTC());
     }
 
-    private static Engine engine(DSLContext dsl, Clock clock) {
-        return new Engine(new Runs(dsl), new Batches(dsl), AlertSink.NONE, clock, new StopSignal());
+    private static Engine engine(TestDatabase db, Clock clock) {
+        return Engine.on(db.db(), AlertSink.NONE, clock, new StopSignal());
     }
 
     /** A clock that moves forward by a fixed step every time it is read. */

@@ -90,8 +90,7 @@ class EngineConcurrencyTest {
             // each engine on its own pool, as separate processes would be
             List<Invocation> invocations = together(4, () -> {
                 try (Database own = Database.open(db.target(), Duration.ofSeconds(10), Duration.ofMinutes(5))) {
-                    Engine engine = new Engine(new Runs(own.dsl()), new Batches(own.dsl()), AlertSink.NONE,
-                            Clock.systemUTC(), new StopSignal());
+                    Engine engine = Engine.on(own, AlertSink.NONE, Clock.systemUTC(), new StopSignal());
                     return engine.run(request, List.of(engine.client(client).orElseThrow()));
                 }
             });
