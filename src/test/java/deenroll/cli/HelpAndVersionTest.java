@@ -1,0 +1,57 @@
+package deenroll.cli;
+
+import deenroll.support.Cli;
+import org.junit.jupiter.api.Test;
+
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The on-call engineer at 3 a.m. has only `--help`: it must name the commands,
+ * the variables the job reads, and what the exit codes mean. No database needed.
+ */
+class HelpAndVersionTest {
+
+    @Test
+    void helpListsCommandsEnvironmentAndExitCodes() {
+        Cli.Result r = Cli.run(Map.of(), "--help");
+
+        assertThat(r.exitCode()).isZero();
+        assertThat(r.out()).contains("run", "health-check", "migrate", "demo");
+        assertThat(r.out()).contains("DATABASE_URL", "DE_ENROLLMENT_BATCH_SIZE", "DE_ENROLLMENT_MAX_RUNTIME",
+                "DE_ENROLLMENT_ALERT_WEBHOOK", "LOG_LEVEL", "PGHOST");
+        assertThat(r.out()).containsIgnoringCase("exit codes");
+        // the five exit codes of run and the four Nagios states
+        assertThat(r.out()).contains("0 done", "1 a client failed", "2 usage", "3 partial", "4 database unreachable")
+                .contains("0 OK", "1 WARNING", "2 CRITICAL", "3 UNKNOWN");
+        assertThat(r.out()).contains("--all-clients", "--client-id", "--health-check");
+    }
+
+    @Test
+    void runHelpListsItsExitCodes() {
+        Cli.Result r = Cli.run(Map.of(), "run", "--help");
+
+        assertThat(r.exitCode()).isZero();
+        assertThat(r.out()).contains("Exit codes");
+        assertThat(r.out().lines().filter(l -> l.trim().matches("[0-4]\\s+.*")).count())
+                .as("one line per exit code 0-4 in:%n%s", r.out()).isEqualTo(5);
+        assertThat(r.out()).contains("partial").contains("not migrated");
+    }
+
+    @Test
+    void healthCheckHelpListsNagiosExitCodes() {
+        Cli.Result r = Cli.run(Map.of(), "health-check", "--help");
+
+        assertThat(r.exitCode()).isZero();
+        assertThat(r.out()).contains("OK", "WARNING", "CRITICAL", "UNKNOWN", "--stuck-warning");
+    }
+
+    @Test
+    void versionPrintsAVersion() {
+        Cli.Result r = Cli.run(Map.of(), "--version");
+
+        assertThat(r.exitCode()).isZero();
+        assertThat(Lines.of(r.out())).singleElement().asString().startsWith("deenroll ");
+    }
+}
