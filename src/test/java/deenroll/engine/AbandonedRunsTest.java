@@ -10,6 +10,9 @@ import deenroll.support.TestPostgres;
 import org.jooq.DSLContext;
 import org.junit.jupiter.api.Test;
 
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -23,6 +26,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * DESIGN §4 invariant 4: a run row left `running` by a process that died is
  * closed as failed ("abandoned") by the next invocation; a live one is not.
+ * A live process holds its run's advisory lock; the test plays that process
+ * with a connection of its own.
  */
 class AbandonedRunsTest {
 
@@ -36,12 +41,21 @@ class AbandonedRunsTest {
             f.recount();
             // crashed an hour ago, five minutes into its run
             UUID crashed = runningRow(db, client, "interval '65 minutes'", "interval '1 hour'", 240_000);
-            // another copy of the job, working right now
+            // killed (kill -9) a second ago: heartbeat fresh, but no session holds its lock any more
+            UUID killed = runningRow(db, client, "interval '1 second'", "interval '1 second'", 240_000);
+            // another copy of the job, working right now: its process holds the run's lock
             UUID live = runningRow(db, client, "interval '0 minutes'", "interval '0 minutes'", 240_000);
-            // quiet for an hour, but its own budget is two hours: not abandoned before 2 x budget
+            // quiet for an hour, but its own budget is two hours and its process is alive
             UUID longBudget = runningRow(db, client, "interval '1 hour'", "interval '1 hour'", 7_200_000);
 
-            Cli.Result result = run(db, Map.of("DE_ENROLLMENT_ALERT_WEBHOOK", alerts.url()), "--output", "json");
+            Cli.Result result;
+            try (Connection liveProcess = DriverManager.getConnection(db.jdbcUrl());
+                 Statement lock = liveProcess.createStatement()) {
+                for (UUID id : List.of(live, longBudget)) {
+                    lock.execute("SELECT pg_advisory_lock(de_enrollment_run_lock_key('" + id + "'))");
+                }
+                result = run(db, Map.of("DE_ENROLLMENT_ALERT_WEBHOOK", alerts.url()), "--output", "json");
+            }
 
             assertThat(result.exitCode()).as(describe(result)).isZero();
             DeEnrollmentRunsRecord closed = row(dsl, crashed);
@@ -55,19 +69,24 @@ class AbandonedRunsTest {
                 assertThat(untouched.getFinishedAt()).isNull();
                 assertThat(untouched.getErrorDetails()).isNull();
             }
+            assertThat(row(dsl, killed).getStatus()).as("a run whose process is gone, at once").isEqualTo("failed");
             JsonNode closedIds = json(result).get("abandonedRunsClosed");
-            assertThat(closedIds).hasSize(1);
-            assertThat(closedIds.get(0).asText()).isEqualTo(crashed.toString());
+            assertThat(closedIds).hasSize(2);
+            assertThat(List.of(closedIds.get(0).asText(), closedIds.get(1).asText()))
+                    .containsExactlyInAnyOrder(crashed.toString(), killed.toString());
             assertThat(alerts.bodies()).as("alerts").anySatisfy(body -> {
                 JsonNode alert = json(body);
                 assertThat(alert.get("message").asText()).contains("abandoned");
                 assertThat(alert.get("details").get("runId").asText()).isEqualTo(crashed.toString());
             });
 
-            // closed once: the next invocation finds nothing more to close
+            // closed once: the next invocation finds nothing more to close but the two whose
+            // lock holder (the connection above) has gone meanwhile
             Cli.Result next = run(db, "--output", "json");
             assertThat(next.exitCode()).as(describe(next)).isZero();
-            assertThat(json(next).get("abandonedRunsClosed")).isEmpty();
+            assertThat(json(next).get("abandonedRunsClosed")).hasSize(2);
+            Cli.Result third = run(db, "--output", "json");
+            assertThat(json(third).get("abandonedRunsClosed")).isEmpty();
         }
     }
 
