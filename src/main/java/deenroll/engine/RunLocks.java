@@ -33,6 +33,18 @@ public final class RunLocks implements AutoCloseable {
 
     public void hold(UUID runId) {
         try {
+            lock(runId);
+        } catch (RuntimeException e) {
+            // the session may have been cut (server restart, pg_terminate_backend): once more on a new one
+            LOG.debug("run-lock session lost ({}); opening a new one", e.getMessage());
+            close();
+            session = null;
+            lock(runId);
+        }
+    }
+
+    private void lock(UUID runId) {
+        try {
             if (session == null || session.isClosed()) {
                 session = dataSource.getConnection();
                 session.setAutoCommit(true);
