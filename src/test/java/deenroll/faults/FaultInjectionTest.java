@@ -1,0 +1,279 @@
+package deenroll.faults;
+
+import deenroll.support.Cli;
+import deenroll.support.TestDatabase;
+import deenroll.support.TestPostgres;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Exactly-once under concurrency, crashes and bad input (DESIGN §4): each
+ * scenario runs against its own database, then a clean run, then the
+ * invariants. The default build runs one trial per scenario;
+ * {@code -Pfaults-long} (or {@code -Ddeenroll.faults.trials=N}) runs more, with
+ * other seeds. A summary (scenarios, trials, leads, anomalies) is printed and
+ * written to target/fault-injection-summary.txt.
+ */
+@Tag("faults")
+class FaultInjectionTest {
+
+    private static final int TRIALS = Integer.getInteger("deenroll.faults.trials", 1);
+    private static final long SEED = Long.getLong("deenroll.faults.seed", 20261129L);
+
+    private static final Map<String, AtomicInteger> TRIALS_RUN = new java.util.concurrent.ConcurrentSkipListMap<>();
+    private static final AtomicLong LEADS = new AtomicLong();
+    private static final AtomicInteger ANOMALIES = new AtomicInteger();
+
+    @ParameterizedTest(name = "{0} runners at once on the same clients")
+    @ValueSource(ints = {2, 4, 8})
+    void concurrentRunnersOnTheSameClients(int runners) throws Exception {
+        for (int trial = 0; trial < TRIALS; trial++) {
+            try (TestDatabase db = TestPostgres.get().migrated()) {
+                FaultData.create(db, 4, 40);
+                List<Cli.Result> results = together(runners, i -> Cli.run(db, "run", "--batch-size", "3"));
+                results.forEach(r -> assertThat(r.exitCode()).as(r.err()).isIn(0));
+                finish("concurrent runners x" + runners, db, true);
+            }
+        }
+    }
+
+    @Test
+    void runnersPerClientAndOneStartedMidRun() throws Exception {
+        for (int trial = 0; trial < TRIALS; trial++) {
+            Random random = new Random(SEED + trial);
+            try (TestDatabase db = TestPostgres.get().migrated()) {
+                FaultData data = FaultData.create(db, 4, 40);
+                List<Cli.Result> results = together(data.clients.size() + 1, i -> {
+                    if (i == data.clients.size()) {
+                        Thread.sleep(50 + random.nextInt(200)); // joins while the others are mid-run
+                        return Cli.run(db, "run", "--batch-size", "2");
+                    }
+                    return Cli.run(db, "run", "--client-id", data.clients.get(i).toString(), "--batch-size", "2");
+                });
+                results.forEach(r -> assertThat(r.exitCode()).as(r.err()).isZero());
+                finish("runners per client + one mid-run", db, true);
+            }
+        }
+    }
+
+    @Test
+    void sigkillAtRandomPointsThenANormalRun() throws Exception {
+        for (int trial = 0; trial < TRIALS; trial++) {
+            Random random = new Random(SEED + 100 + trial);
+            try (TestDatabase db = TestPostgres.get().migrated()) {
+                FaultData.create(db, 3, 60);
+                for (int kill = 0; kill < 3; kill++) {
+                    try (ChildRun child = ChildRun.start(db, "run", "--batch-size", "2")) {
+                        Thread.sleep(300 + random.nextInt(1500));
+                        child.kill();
+                        child.waitFor(30);
+                    }
+                }
+                finish("SIGKILL at random points", db, true);
+            }
+        }
+    }
+
+    @Test
+    void sigtermFinishesTheBatchClosesThePartialRunAndExits() throws Exception {
+        for (int trial = 0; trial < TRIALS; trial++) {
+            Random random = new Random(SEED + 200 + trial);
+            try (TestDatabase db = TestPostgres.get().migrated()) {
+                FaultData.create(db, 3, 80);
+                try (ChildRun child = ChildRun.start(db, "run", "--batch-size", "1")) {
+                    // a signal before the JVM has started working just ends it (143): wait for the first run row
+                    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+                    while (db.db().dsl().fetchCount(db.db().dsl().selectFrom("de_enrollment_runs")) == 0
+                            && System.nanoTime() < until) {
+                        Thread.sleep(20);
+                    }
+                    Thread.sleep(random.nextInt(300));
+                    child.terminate();
+                    int exit = child.waitFor(60);
+                    assertThat(exit).as("exit code after SIGTERM (-1: still running after 60 s)\n" + child.output()).isIn(0, 3);
+                    int partial = db.db().dsl().fetchCount(db.db().dsl().selectFrom("de_enrollment_runs").where("status = 'partial'"));
+                    int running = db.db().dsl().fetchCount(db.db().dsl().selectFrom("de_enrollment_runs").where("status = 'running'"));
+                    assertThat(running).as("runs left running by a stopped process").isZero();
+                    if (exit == 3) {
+                        assertThat(partial).as("a stopped run is closed as partial").isEqualTo(1);
+                    }
+                }
+                finish("SIGTERM", db, true);
+            }
+        }
+    }
+
+    @Test
+    void connectionsTerminatedMidRun() throws Exception {
+        for (int trial = 0; trial < TRIALS; trial++) {
+            Random random = new Random(SEED + 300 + trial);
+            try (TestDatabase db = TestPostgres.get().migrated()) {
+                FaultData.create(db, 4, 50);
+                AtomicBoolean running = new AtomicBoolean(true);
+                AtomicInteger terminated = new AtomicInteger();
+                Thread killer = new Thread(() -> {
+                    try (Connection c = DriverManager.getConnection(db.jdbcUrl()); Statement s = c.createStatement()) {
+                        while (running.get()) {
+                            Thread.sleep(40 + random.nextInt(120));
+                            try (var rs = s.executeQuery("SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity"
+                                    + " WHERE application_name = 'deenroll' AND datname = current_database() AND pid <> pg_backend_pid()")) {
+                                rs.next();
+                                terminated.addAndGet(rs.getInt(1));
+                            }
+                        }
+                    } catch (SQLException | InterruptedException e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
+                killer.start();
+                List<Cli.Result> results = together(2, i -> Cli.run(db, "run", "--batch-size", "2"));
+                running.set(false);
+                killer.join();
+                // a client may fail once its retries are spent; a later run finishes the work
+                results.forEach(r -> assertThat(r.exitCode()).as(r.err()).isIn(0, 1, 4));
+                assertThat(terminated.get()).as("backends terminated").isPositive();
+                finish("pg_terminate_backend mid-run", db, true);
+            }
+        }
+    }
+
+    @Test
+    void statementTimeoutWhileTheHostHoldsACampaignLock() throws Exception {
+        try (TestDatabase db = TestPostgres.get().migrated()) {
+            FaultData data = FaultData.create(db, 2, 30);
+            try (Connection host = DriverManager.getConnection(db.jdbcUrl()); Statement s = host.createStatement()) {
+                host.setAutoCommit(false);
+                s.execute("SELECT 1 FROM campaigns WHERE id = '" + data.campaigns.get(0) + "' FOR UPDATE");
+                Cli.Result blocked = Cli.run(db, "run", "--statement-timeout", "1000");
+                assertThat(blocked.exitCode()).as("the client whose campaign is locked fails; " + blocked.err()).isEqualTo(1);
+                host.rollback();
+            }
+            finish("statement timeout on a locked campaign", db, true);
+        }
+    }
+
+    @Test
+    void poisonLeadsFailAloneAndTheRestIsDeEnrolled() throws Exception {
+        try (TestDatabase db = TestPostgres.get().migrated()) {
+            FaultData.create(db, 2, 30);
+            db.sql("UPDATE leads SET first_name = 'poison' WHERE id IN (SELECT lead_id FROM de_enrollment_eligible_leads"
+                    + " ORDER BY lead_id LIMIT 7)");
+            db.sql("CREATE FUNCTION test_poison() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+                    + " IF NEW.first_name = 'poison' AND NEW.completed_at IS NOT NULL THEN RAISE EXCEPTION 'host trigger refuses lead %', NEW.id; END IF;"
+                    + " RETURN NEW; END $$;"
+                    + " CREATE TRIGGER test_poison BEFORE UPDATE ON leads FOR EACH ROW EXECUTE FUNCTION test_poison();");
+            Cli.Result result = Cli.run(db, "run", "--batch-size", "5");
+            assertThat(result.exitCode()).as(result.err()).isZero();
+            int errors = db.db().dsl().fetchCount(db.db().dsl().selectFrom("de_enrollment_lead_log").where("action = 'error'"));
+            assertThat(errors).as("one error row per poison lead, tried once in the run").isEqualTo(7);
+            finish("poison leads", db, true);
+        }
+    }
+
+    @Test
+    void hostWritesWhileRunsAreInFlight() throws Exception {
+        for (int trial = 0; trial < TRIALS; trial++) {
+            try (TestDatabase db = TestPostgres.get().migrated()) {
+                FaultData data = FaultData.create(db, 3, 40);
+                HostWriter host = new HostWriter(db, data, SEED + 400 + trial, 400);
+                Thread hostThread = new Thread(host);
+                hostThread.start();
+                AtomicBoolean hostDone = new AtomicBoolean();
+                List<Cli.Result> results = together(2, i -> {
+                    Cli.Result last = null;
+                    while (!hostDone.get() && hostThread.isAlive()) {
+                        last = Cli.run(db, "run", "--batch-size", "3");
+                        if (last.exitCode() != 0) {
+                            return last;
+                        }
+                    }
+                    return last == null ? Cli.run(db, "run") : last;
+                });
+                hostThread.join();
+                hostDone.set(true);
+                results.forEach(r -> assertThat(r.exitCode()).as(r.err()).isZero());
+                assertThat(host.done.get()).as("host operations committed").isPositive();
+                finish("host writes during runs", db, true);
+            }
+        }
+    }
+
+    @AfterAll
+    static void summary() throws IOException {
+        int trials = TRIALS_RUN.values().stream().mapToInt(AtomicInteger::get).sum();
+        StringBuilder text = new StringBuilder("fault injection: ").append(TRIALS_RUN.size()).append(" scenarios, ")
+                .append(trials).append(" trials, ").append(LEADS.get()).append(" leads de-enrolled, ")
+                .append(ANOMALIES.get()).append(" anomalies (seed ").append(SEED).append(")\n");
+        TRIALS_RUN.forEach((name, n) -> text.append("  ").append(name).append(": ").append(n.get()).append(" trial(s)\n"));
+        System.out.print(text);
+        Files.writeString(Path.of("target", "fault-injection-summary.txt"), text);
+    }
+
+    /** A clean run, then the invariants; anomalies fail the test and count in the summary. */
+    private static void finish(String scenario, TestDatabase db, boolean expectNothingEligible) {
+        Cli.Result clean = Cli.run(db, "run");
+        assertThat(clean.exitCode()).as("the clean run after " + scenario + ": " + clean.err()).isZero();
+        List<String> anomalies = Invariants.check(db, expectNothingEligible);
+        TRIALS_RUN.computeIfAbsent(scenario, k -> new AtomicInteger()).incrementAndGet();
+        LEADS.addAndGet(Invariants.deEnrolled(db));
+        ANOMALIES.addAndGet(anomalies.size());
+        assertThat(anomalies).as("invariants after " + scenario).isEmpty();
+    }
+
+    interface Runner {
+        Cli.Result run(int index) throws Exception;
+    }
+
+    /** Starts {@code n} runners at the same moment and waits for all of them. */
+    private static List<Cli.Result> together(int n, Runner runner) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(n);
+        try {
+            CountDownLatch start = new CountDownLatch(1);
+            List<Future<Cli.Result>> futures = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                int index = i;
+                Callable<Cli.Result> task = () -> {
+                    start.await();
+                    return runner.run(index);
+                };
+                futures.add(pool.submit(task));
+            }
+            start.countDown();
+            List<Cli.Result> results = new ArrayList<>();
+            for (Future<Cli.Result> f : futures) {
+                results.add(f.get(5, TimeUnit.MINUTES));
+            }
+            return results;
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+}
