@@ -1,0 +1,207 @@
+package deenroll.ops;
+
+import deenroll.support.Cli;
+import deenroll.support.Fixtures;
+import deenroll.support.TestDatabase;
+import deenroll.support.TestPostgres;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * `rollback --to N`: the way back from a bad release. It must refuse without a
+ * backup (a rollback of 0019 drops completion data), remove exactly the tool's
+ * schema and nothing of the host's data, leave Flyway's history so `migrate`
+ * re-applies, and leave a database on which the tool works again after `migrate`.
+ */
+class RollbackTest {
+
+    /** Host data with some history: a real run de-enrolled leads, and more leads finished since. */
+    private static Scenario platformWithHistory(TestDatabase db) {
+        Fixtures f = new Fixtures(db.db().dsl());
+        Scenario s = Scenario.build(f);
+        assertThat(Cli.run(db, "run").exitCode()).isZero();
+        f.leads(s.clientA(), s.campaignA1(), 3, 2);
+        f.recount();
+        return s;
+    }
+
+    private static long flywayRowsAbove(TestDatabase db, int version) {
+        return Sql.number(db, "SELECT count(*) FROM flyway_schema_history"
+                + " WHERE version ~ '^[0-9]+$' AND version::integer > " + version);
+    }
+
+    private static List<String> shapeOf(TestDatabase reference) {
+        try (reference) {
+            return Snapshots.schemaShape(reference);
+        }
+    }
+
+    @Test
+    void rollbackWithoutTodaysBackupExits2AndChangesNothing() {
+        try (TestDatabase db = TestPostgres.get().migrated()) {
+            platformWithHistory(db);
+            List<String> shape = Snapshots.schemaShape(db);
+            List<String> host = Snapshots.hostData(db);
+            List<String> leads = Snapshots.leadState(db);
+            List<String> history = Sql.strings(db, "SELECT version FROM flyway_schema_history ORDER BY installed_rank");
+
+            Cli.Result rollback = Cli.run(db, "rollback", "--to", "18");
+
+            assertThat(rollback.exitCode()).isEqualTo(2);
+            assertThat(rollback.err()).contains("backup");
+            assertThat(Snapshots.schemaShape(db)).containsExactlyElementsOf(shape);
+            assertThat(Snapshots.hostData(db)).containsExactlyElementsOf(host);
+            assertThat(Snapshots.leadState(db)).containsExactlyElementsOf(leads);
+            assertThat(Sql.strings(db, "SELECT version FROM flyway_schema_history ORDER BY installed_rank"))
+                    .containsExactlyElementsOf(history);
+        }
+    }
+
+    /** Yesterday's backup does not protect today's completions: the refusal is about today's. */
+    @Test
+    void aBackupFromAnotherDayDoesNotCount() {
+        try (TestDatabase db = TestPostgres.get().migrated()) {
+            platformWithHistory(db);
+            String yesterday = Sql.text(db, "SELECT to_char(now() - interval '1 day', 'YYYYMMDD')");
+            db.sql("CREATE TABLE leads_backup_" + yesterday + " AS TABLE leads");
+            db.sql("CREATE TABLE campaigns_backup_" + yesterday + " AS TABLE campaigns");
+            List<String> shape = Snapshots.schemaShape(db);
+
+            Cli.Result rollback = Cli.run(db, "rollback", "--to", "18");
+
+            assertThat(rollback.exitCode()).isEqualTo(2);
+            assertThat(rollback.err()).contains("leads_backup_" + Sql.today(db));
+            assertThat(Snapshots.schemaShape(db)).containsExactlyElementsOf(shape);
+        }
+    }
+
+    @Test
+    void rollbackTo18WithBackupRemovesTheToolAndKeepsHostData() {
+        try (TestDatabase db = TestPostgres.get().migrated()) {
+            platformWithHistory(db);
+            List<String> host = Snapshots.hostData(db);
+            assertThat(Cli.run(db, "backup").exitCode()).isZero();
+
+            Cli.Result rollback = Cli.run(db, "rollback", "--to", "18");
+
+            assertThat(rollback.exitCode()).as(rollback.err()).isZero();
+            // exactly the host schema is left: the same shape as a database before `migrate`
+            assertThat(Snapshots.schemaShape(db)).containsExactlyElementsOf(shapeOf(TestPostgres.get().hostOnly()));
+            assertThat(Sql.relationExists(db, "de_enrollment_runs")).isFalse();
+            assertThat(Sql.relationExists(db, "de_enrollment_lead_log")).isFalse();
+            assertThat(Sql.relationExists(db, "de_enrollment_runs_archive")).isFalse();
+            assertThat(Sql.columnExists(db, "leads", "completed_at")).isFalse();
+            assertThat(Sql.columnExists(db, "campaigns", "active_leads_count")).isFalse();
+            assertThat(Snapshots.hostData(db)).containsExactlyElementsOf(host);
+            assertThat(flywayRowsAbove(db, 18)).isZero();
+        }
+    }
+
+    @Test
+    void afterRollbackTo18MigrateBringsTheToolBackAndItWorks() {
+        try (TestDatabase db = TestPostgres.get().migrated()) {
+            Scenario s = platformWithHistory(db);
+            assertThat(Cli.run(db, "backup").exitCode()).isZero();
+            assertThat(Cli.run(db, "rollback", "--to", "18").exitCode()).isZero();
+
+            Cli.Result migrate = Cli.run(db, "migrate");
+
+            assertThat(migrate.exitCode()).as(migrate.err()).isZero();
+            assertThat(Snapshots.schemaShape(db)).containsExactlyElementsOf(shapeOf(TestPostgres.get().migrated()));
+            assertThat(Sql.text(db, "SELECT max(version::integer)::text FROM flyway_schema_history"
+                    + " WHERE version ~ '^[0-9]+$'")).isEqualTo("22");
+            // leads that finish after the rollback are de-enrolled by the re-migrated tool
+            Fixtures f = new Fixtures(db.db().dsl());
+            f.leads(s.clientB(), s.campaignB1(), 1, 3);
+            f.recount();
+            assertThat(f.eligible()).isPositive();
+
+            Cli.Result run = Cli.run(db, "run");
+            assertThat(run.exitCode()).as(run.out() + run.err()).isZero();
+            assertThat(f.eligible()).isZero();
+            assertThat(f.drift()).isZero();
+            Cli.Result verify = Cli.run(db, "verify");
+            assertThat(verify.exitCode()).as(verify.out()).isZero();
+        }
+    }
+
+    @Test
+    void forceRollsBackWithoutBackupAndSaysSo() {
+        try (TestDatabase db = TestPostgres.get().migrated()) {
+            platformWithHistory(db);
+            List<String> host = Snapshots.hostData(db);
+
+            Cli.Result rollback = Cli.run(db, "rollback", "--to", "18", "--force");
+
+            assertThat(rollback.exitCode()).as(rollback.err()).isZero();
+            assertThat(rollback.out()).containsIgnoringCase("without a backup");
+            assertThat(Sql.relationExists(db, "de_enrollment_runs")).isFalse();
+            assertThat(Sql.columnExists(db, "leads", "completed_at")).isFalse();
+            assertThat(Snapshots.hostData(db)).containsExactlyElementsOf(host);
+            assertThat(flywayRowsAbove(db, 18)).isZero();
+            assertThat(Cli.run(db, "migrate").exitCode()).isZero();
+            assertThat(Cli.run(db, "run").exitCode()).isZero();
+            assertThat(Cli.run(db, "verify").exitCode()).isZero();
+        }
+    }
+
+    @Test
+    void rollbackTo20KeepsCompletionAndCampaignModelThenMigrateRestoresTheRest() {
+        try (TestDatabase db = TestPostgres.get().migrated()) {
+            Scenario s = platformWithHistory(db);
+            List<String> leads = Snapshots.leadState(db);
+            List<String> campaigns = Snapshots.campaignState(db);
+            assertThat(Cli.run(db, "backup").exitCode()).isZero();
+
+            Cli.Result rollback = Cli.run(db, "rollback", "--to", "20");
+
+            assertThat(rollback.exitCode()).as(rollback.err()).isZero();
+            assertThat(Sql.relationExists(db, "de_enrollment_runs")).isFalse();
+            assertThat(Sql.relationExists(db, "de_enrollment_lead_log")).isFalse();
+            assertThat(Sql.relationExists(db, "de_enrollment_runs_archive")).isFalse();
+            assertThat(Sql.relationExists(db, "leads_de_enrollment_pending_idx")).isFalse();
+            // 0019 and 0020 stay, with their data
+            assertThat(Snapshots.leadState(db)).containsExactlyElementsOf(leads);
+            assertThat(Snapshots.campaignState(db)).containsExactlyElementsOf(campaigns);
+            assertThat(flywayRowsAbove(db, 20)).isZero();
+            assertThat(flywayRowsAbove(db, 18)).isEqualTo(2);
+
+            assertThat(Cli.run(db, "migrate").exitCode()).isZero();
+            assertThat(Snapshots.schemaShape(db)).containsExactlyElementsOf(shapeOf(TestPostgres.get().migrated()));
+            Fixtures f = new Fixtures(db.db().dsl());
+            f.leads(s.clientA(), s.campaignA2(), 2, 2);
+            f.recount();
+            assertThat(Cli.run(db, "run").exitCode()).isZero();
+            assertThat(f.eligible()).isZero();
+            assertThat(Cli.run(db, "verify").exitCode()).isZero();
+        }
+    }
+
+    /**
+     * The procedure's order: backup, rollback, migrate, restore. The state the
+     * rollback of 0019/0020 dropped (completion, history, campaign flags and
+     * counters) comes back from the backup exactly.
+     */
+    @Test
+    void backupRollbackMigrateRestoreGivesBackTheDeEnrollmentState() {
+        try (TestDatabase db = TestPostgres.get().migrated()) {
+            Scenario s = platformWithHistory(db);
+            db.sql("UPDATE campaigns SET is_active = false, deactivated_at = now() - interval '1 day'"
+                    + " WHERE id = '" + s.campaignA2() + "'");
+            List<String> leads = Snapshots.leadState(db);
+            List<String> campaigns = Snapshots.campaignState(db);
+            assertThat(Cli.run(db, "backup").exitCode()).isZero();
+            assertThat(Cli.run(db, "rollback", "--to", "18").exitCode()).isZero();
+            assertThat(Cli.run(db, "migrate").exitCode()).isZero();
+
+            Cli.Result restore = Cli.run(db, "restore", "--from", Sql.today(db));
+
+            assertThat(restore.exitCode()).as(restore.err()).isZero();
+            assertThat(Snapshots.leadState(db)).containsExactlyElementsOf(leads);
+            assertThat(Snapshots.campaignState(db)).containsExactlyElementsOf(campaigns);
+        }
+    }
+}
