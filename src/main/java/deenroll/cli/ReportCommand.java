@@ -26,6 +26,7 @@ final class ReportCommand implements Runnable {
 
     @Command(name = "daily", mixinStandardHelpOptions = true,
             description = "The morning check: runs, successes, failures, partials and leads processed in 24 h; clients needing attention; stuck leads.",
+            footerHeading = "%nExample:%n", footer = "  deenroll report daily --output json",
             exitCodeListHeading = "%nExit codes:%n",
             exitCodeList = {"0:nothing needs attention", "1:a client needs attention or leads are stuck", "4:database unreachable or not migrated"})
     static final class Daily extends OpsCommand {
@@ -40,7 +41,10 @@ final class ReportCommand implements Runnable {
     }
 
     @Command(name = "weekly", mixinStandardHelpOptions = true,
-            description = "The weekly review: per day runs, successes, leads processed, average duration; table sizes; top errors.")
+            description = "The weekly review: per day runs, successes, leads processed, average duration; table sizes; top errors.",
+            footerHeading = "%nExample:%n", footer = "  deenroll report weekly",
+            exitCodeListHeading = "%nExit codes:%n",
+            exitCodeList = {"0:report printed", "2:usage error", "4:database unreachable or not migrated"})
     static final class Weekly extends OpsCommand {
         Weekly(CliContext ctx) {
             super(ctx);
@@ -53,7 +57,10 @@ final class ReportCommand implements Runnable {
     }
 
     @Command(name = "lead", mixinStandardHelpOptions = true,
-            description = "One lead's story: its history entries and its lead-log rows with their runs.")
+            description = "One lead's story: its history entries and its lead-log rows with their runs.",
+            footerHeading = "%nExample:%n", footer = "  deenroll report lead 123e4567-e89b-12d3-a456-426614174000",
+            exitCodeListHeading = "%nExit codes:%n",
+            exitCodeList = {"0:report printed", "2:not a UUID, or no such lead", "4:database unreachable or not migrated"})
     static final class Lead extends OpsCommand {
         @Parameters(paramLabel = "LEAD_ID", description = "the lead's UUID")
         String leadId;
@@ -70,7 +77,10 @@ final class ReportCommand implements Runnable {
     }
 
     @Command(name = "indexes", mixinStandardHelpOptions = true,
-            description = "Index usage of the de-enrollment tables (the quarterly review).")
+            description = "Index usage of the de-enrollment tables (the quarterly review).",
+            footerHeading = "%nExample:%n", footer = "  deenroll report indexes",
+            exitCodeListHeading = "%nExit codes:%n",
+            exitCodeList = {"0:report printed", "2:usage error", "4:database unreachable or not migrated"})
     static final class Indexes extends OpsCommand {
         Indexes(CliContext ctx) {
             super(ctx);

@@ -21,8 +21,9 @@ public final class Backups {
 
     private static final Pattern DAY = Pattern.compile("\\d{8}");
     static final List<String> LEAD_STATE = List.of("is_active", "completed_at", "campaign_history");
+    /** Every column migration 0020 adds: a rollback of 0020 drops them, `migrate` re-creates them with defaults. */
     static final List<String> CAMPAIGN_STATE = List.of("is_active", "active_leads_count", "completed_leads_count",
-            "opted_out_count", "booked_count", "deactivated_at");
+            "opted_out_count", "booked_count", "deactivated_at", "last_enrollment_at", "auto_discovered");
 
     private final DSLContext dsl;
 

@@ -25,15 +25,17 @@ import java.util.UUID;
  */
 public final class StuckLeadMigration {
 
-    private static final String PER_CAMPAIGN_ELIGIBLE = "SELECT cl.name AS client, e.campaign_name AS campaign,"
-            + " e.outcome, count(*) AS leads FROM de_enrollment_eligible_leads e"
+    // grouped by ids, not names: two clients (or campaigns) may share a name
+    private static final String PER_CAMPAIGN_ELIGIBLE = "SELECT cl.id AS client_id, cl.name AS client, e.campaign_id,"
+            + " e.campaign_name AS campaign, e.outcome, count(*) AS leads FROM de_enrollment_eligible_leads e"
             + " JOIN clients cl ON cl.id = e.client_id AND cl.is_active"
-            + " GROUP BY cl.name, e.campaign_name, e.outcome ORDER BY 1, 2, 3";
-    private static final String PER_CAMPAIGN_DONE = "SELECT cl.name AS client, c.name AS campaign, g.outcome, count(*) AS leads"
+            + " GROUP BY cl.id, cl.name, e.campaign_id, e.campaign_name, e.outcome ORDER BY 2, 1, 4, 3, 5";
+    private static final String PER_CAMPAIGN_DONE = "SELECT cl.id AS client_id, cl.name AS client, g.campaign_id,"
+            + " c.name AS campaign, g.outcome, count(*) AS leads"
             + " FROM de_enrollment_lead_log g JOIN de_enrollment_runs r ON r.id = g.run_id"
             + " JOIN clients cl ON cl.id = r.client_id LEFT JOIN campaigns c ON c.id = g.campaign_id"
             + " WHERE r.invocation_id = {0} AND g.action = 'de_enrolled'"
-            + " GROUP BY cl.name, c.name, g.outcome ORDER BY 1, 2, 3";
+            + " GROUP BY cl.id, cl.name, g.campaign_id, c.name, g.outcome ORDER BY 2, 1, 4, 3, 5";
 
     private final DSLContext dsl;
     private final Engine engine;
@@ -41,6 +43,13 @@ public final class StuckLeadMigration {
     public StuckLeadMigration(DSLContext dsl, Engine engine) {
         this.dsl = dsl;
         this.engine = engine;
+    }
+
+    private static Map<String, Object> entry(String k1, Object v1, String k2, Object v2) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put(k1, v1);
+        m.put(k2, v2);
+        return m;
     }
 
     public record Result(OpsReport report, Optional<Invocation> invocation) {
@@ -58,27 +67,45 @@ public final class StuckLeadMigration {
     }
 
     private static OpsReport report(List<Map<String, Object>> rows, boolean dryRun, Invocation invocation) {
-        Map<String, Map<String, Map<String, Long>>> byClient = new LinkedHashMap<>();
+        // client id -> {clientId, clientName, leads, campaigns: campaign id -> {campaignId, campaignName, leads, byOutcome}}
+        Map<Object, Map<String, Object>> clients = new LinkedHashMap<>();
         long total = 0;
         for (Map<String, Object> r : rows) {
             long n = ((Number) r.get("leads")).longValue();
             total += n;
-            byClient.computeIfAbsent((String) r.get("client"), k -> new LinkedHashMap<>())
-                    .computeIfAbsent(Objects.toString(r.get("campaign"), "(deleted campaign)"), k -> new LinkedHashMap<>())
-                    .merge((String) r.get("outcome"), n, Long::sum);
+            Map<String, Object> client = clients.computeIfAbsent(r.get("client_id"), id -> entry(
+                    "clientId", id.toString(), "clientName", r.get("client")));
+            @SuppressWarnings("unchecked")
+            Map<Object, Map<String, Object>> campaigns = (Map<Object, Map<String, Object>>) client
+                    .computeIfAbsent("campaigns", k -> new LinkedHashMap<>());
+            Map<String, Object> campaign = campaigns.computeIfAbsent(r.get("campaign_id"), id -> entry(
+                    "campaignId", Objects.toString(id, null), "campaignName", Objects.toString(r.get("campaign"), "(deleted campaign)")));
+            client.merge("leads", n, (a, b) -> (Long) a + (Long) b);
+            campaign.merge("leads", n, (a, b) -> (Long) a + (Long) b);
+            @SuppressWarnings("unchecked")
+            Map<String, Long> outcomes = (Map<String, Long>) campaign.computeIfAbsent("byOutcome", k -> new LinkedHashMap<>());
+            outcomes.merge((String) r.get("outcome"), n, Long::sum);
+        }
+        List<Map<String, Object>> byClient = new ArrayList<>();
+        for (Map<String, Object> client : clients.values()) {
+            Map<String, Object> out = new LinkedHashMap<>(client);
+            out.put("campaigns", new ArrayList<>(((Map<?, ?>) client.get("campaigns")).values()));
+            byClient.add(out);
         }
         List<String> lines = new ArrayList<>();
         lines.add((dryRun ? "would de-enroll " : "de-enrolled ") + total + " lead(s) already past their last message"
                 + (dryRun ? " (--dry-run: nothing changed)" : " (run_type migration)"));
-        byClient.forEach((client, campaigns) -> {
-            lines.add("  " + client);
-            campaigns.forEach((campaign, outcomes) -> lines.add("    " + campaign + ": "
-                    + outcomes.values().stream().mapToLong(Long::longValue).sum() + " " + outcomes));
-        });
+        for (Map<String, Object> client : byClient) {
+            lines.add("  " + client.get("clientName") + " (" + client.get("clientId") + "): " + client.get("leads"));
+            for (Object c : (List<?>) client.get("campaigns")) {
+                Map<?, ?> campaign = (Map<?, ?>) c;
+                lines.add("    " + campaign.get("campaignName") + ": " + campaign.get("leads") + " " + campaign.get("byOutcome"));
+            }
+        }
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("dryRun", dryRun);
         json.put("leads", total);
-        json.put("byClient", byClient);
+        json.put("clients", byClient);
         if (invocation != null) {
             json.put("invocationId", invocation.invocationId().toString());
             json.put("status", invocation.status().sql());
