@@ -4,6 +4,7 @@ import deenroll.support.Cli;
 import deenroll.support.Fixtures;
 import deenroll.support.TestDatabase;
 import deenroll.support.TestPostgres;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.util.UUID;
@@ -15,6 +16,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * (no Flyway) in order V19, V20, V21, V22 on the host schema, they must give the same
  * schema and functions as Flyway does, and the tool must work on the result.
  */
+@Tag("compat")
 class MigrationPlainSqlTest {
 
     private static void applyPlain(TestDatabase db) {

@@ -7,6 +7,7 @@ import deenroll.support.TestPostgres;
 import org.jooq.DSLContext;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.util.UUID;
@@ -18,6 +19,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * worked on: they remove every object of the tool and no host row, and
  * `migrate` can bring the tool back afterwards.
  */
+@Tag("compat")
 class MigrationRollbackTest {
 
     private TestDatabase db;

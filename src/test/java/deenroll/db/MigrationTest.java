@@ -8,6 +8,7 @@ import org.jooq.DSLContext;
 import org.jooq.Record;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -20,6 +21,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * turns legacy templates into one-message sequences, and — unlike the old 0019 —
  * de-enrolls nobody and invents no content.
  */
+@Tag("compat")
 class MigrationTest {
 
     private TestDatabase db;

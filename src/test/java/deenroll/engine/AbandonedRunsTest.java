@@ -8,6 +8,7 @@ import deenroll.support.Fixtures;
 import deenroll.support.TestDatabase;
 import deenroll.support.TestPostgres;
 import org.jooq.DSLContext;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.sql.Connection;
@@ -29,6 +30,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * A live process holds its run's advisory lock; the test plays that process
  * with a connection of its own.
  */
+@Tag("compat")
 class AbandonedRunsTest {
 
     @Test

@@ -7,6 +7,7 @@ import deenroll.support.Fixtures;
 import deenroll.support.TestDatabase;
 import deenroll.support.TestPostgres;
 import org.jooq.DSLContext;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -30,6 +31,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * campaigns, inactive clients and leads that are not eligible (§4 invariant 3:
  * never touched).
  */
+@Tag("compat")
 class EligibilityEdgeCasesTest {
 
     @Test

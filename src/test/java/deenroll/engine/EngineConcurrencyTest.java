@@ -9,6 +9,7 @@ import deenroll.support.TestDatabase;
 import deenroll.support.TestPostgres;
 import org.jooq.DSLContext;
 import org.jooq.impl.DSL;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.time.Clock;
@@ -37,6 +38,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * the same data (SKIP LOCKED hands each lead to one of them) de-enroll every
  * eligible lead exactly once and keep the counters exact.
  */
+@Tag("compat")
 class EngineConcurrencyTest {
 
     @Test

@@ -6,6 +6,7 @@ import deenroll.support.Fixtures;
 import deenroll.support.TestDatabase;
 import deenroll.support.TestPostgres;
 import org.jooq.DSLContext;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.util.Map;
@@ -24,6 +25,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * active_leads_count and completed_leads_count by exactly the rows it updated,
  * never below zero, and they always equal their definition.
  */
+@Tag("compat")
 class EngineCountersTest {
 
     @Test

@@ -8,6 +8,7 @@ import deenroll.support.TestDatabase;
 import deenroll.support.TestPostgres;
 import org.jooq.DSLContext;
 import org.jooq.JSONB;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -24,6 +25,7 @@ import static deenroll.engine.EngineTestKit.run;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** What de-enrolling does to a lead (DESIGN §3): deactivated, completed, outcome, history entry. */
+@Tag("compat")
 class EngineDeEnrollmentTest {
 
     @Test

@@ -10,6 +10,7 @@ import deenroll.support.Fixtures;
 import deenroll.support.TestDatabase;
 import deenroll.support.TestPostgres;
 import org.jooq.DSLContext;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -32,6 +33,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * alerted while the next client still runs; a lead that makes its batch fail
  * (a "poison row") is logged as an error and does not hold back the others.
  */
+@Tag("compat")
 class EngineFailureTest {
 
     // Clients of a never-run database are taken in id order, so these ids put the failing one first.

@@ -12,6 +12,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -39,8 +40,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * invariants. The default build runs one trial per scenario;
  * {@code -Pfaults-long} (or {@code -Ddeenroll.faults.trials=N}) runs more, with
  * other seeds. A summary (scenarios, trials, leads, anomalies) is printed and
- * written to target/fault-injection-summary.txt.
+ * appended to target/fault-injection-summary.txt.
  */
+@Tag("compat")
 @Tag("faults")
 class FaultInjectionTest {
 
@@ -232,8 +234,11 @@ class FaultInjectionTest {
                 .append(trials).append(" trials, ").append(LEADS.get()).append(" leads de-enrolled, ")
                 .append(ANOMALIES.get()).append(" anomalies (seed ").append(SEED).append(")\n");
         TRIALS_RUN.forEach((name, n) -> text.append("  ").append(name).append(": ").append(n.get()).append(" trial(s)\n"));
+        String binaries = System.getProperty("deenroll.test.pg.binaries", "");
+        text.insert(0, "PostgreSQL binaries: " + (binaries.isBlank() ? "default (classpath)" : Path.of(binaries).getFileName()) + "\n");
         System.out.print(text);
-        Files.writeString(Path.of("target", "fault-injection-summary.txt"), text);
+        // one file for all executions of the build (default, oldest, newest PostgreSQL)
+        Files.writeString(Path.of("target", "fault-injection-summary.txt"), text, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
     }
 
     /** A clean run, then the invariants; anomalies fail the test and count in the summary. */

@@ -6,6 +6,7 @@ import deenroll.support.TestDatabase;
 import deenroll.support.TestPostgres;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.util.UUID;
@@ -19,6 +20,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * must say so. Each scenario keeps the other rules green, so the exit code can
  * only come from the rule under test.
  */
+@Tag("compat")
 class HealthRulesTest {
 
     private TestDatabase db;

@@ -5,6 +5,7 @@ import deenroll.support.Cli;
 import deenroll.support.Fixtures;
 import deenroll.support.TestDatabase;
 import deenroll.support.TestPostgres;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -17,6 +18,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * state the backup saw, and that every refusal (backup exists, no backup,
  * backup of the wrong shape) refuses before it changes anything.
  */
+@Tag("compat")
 class BackupRestoreTest {
 
     /** Realistic state to protect: some leads de-enrolled by a real run, one campaign deactivated. */

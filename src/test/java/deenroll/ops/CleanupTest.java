@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import deenroll.support.Cli;
 import deenroll.support.TestDatabase;
 import deenroll.support.TestPostgres;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -20,6 +21,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * day on either side of each boundary show where the boundary is; the moved
  * rows are compared column by column with what they were.
  */
+@Tag("compat")
 class CleanupTest {
 
     private static final UUID CLIENT = UUID.randomUUID();

@@ -4,6 +4,7 @@ import deenroll.support.Cli;
 import deenroll.support.Fixtures;
 import deenroll.support.TestDatabase;
 import deenroll.support.TestPostgres;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.RepeatedTest;
 
 import java.util.ArrayList;
@@ -25,6 +26,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * drift and every lead de-enrolled exactly once. Small batches make many
  * commits for the reconciles to fall between.
  */
+@Tag("compat")
 class ReconcileDuringRunTest {
 
     private static final int CLIENTS = 3;

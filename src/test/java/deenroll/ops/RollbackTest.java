@@ -4,6 +4,7 @@ import deenroll.support.Cli;
 import deenroll.support.Fixtures;
 import deenroll.support.TestDatabase;
 import deenroll.support.TestPostgres;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -16,6 +17,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * schema and nothing of the host's data, leave Flyway's history so `migrate`
  * re-applies, and leave a database on which the tool works again after `migrate`.
  */
+@Tag("compat")
 class RollbackTest {
 
     /** Host data with some history: a real run de-enrolled leads, and more leads finished since. */

@@ -5,6 +5,7 @@ import deenroll.support.Cli;
 import deenroll.support.Fixtures;
 import deenroll.support.TestDatabase;
 import deenroll.support.TestPostgres;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -18,6 +19,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * find is found, named, and makes it exit 1. Every test starts from the same
  * healthy state (a real run over the scenario) and injects one fault.
  */
+@Tag("compat")
 class VerifyTest {
 
     /** A healthy database: everything eligible de-enrolled by a real run, counters exact. */

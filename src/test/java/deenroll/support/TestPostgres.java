@@ -10,6 +10,7 @@ import org.testcontainers.containers.PostgreSQLContainer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -21,7 +22,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * The PostgreSQL server of the test suite (DESIGN §5): the one named by
  * {@code DEENROLL_TEST_DATABASE_URL} (a jdbc:postgresql: URL of a user allowed to
  * create databases) if set; else a Testcontainers {@code postgres} container where
- * a Docker engine is present; else an embedded server started once per JVM.
+ * a Docker engine is present; else an embedded server started once per JVM
+ * (the binaries on the classpath, or the jar named by
+ * {@code -Ddeenroll.test.pg.binaries}: that is how the build runs the
+ * {@code compat} tests on PostgreSQL 12 and 18 as well).
  * Each test gets its own database, copied from a template that holds the host
  * schema and, for {@link #migrated()}, the tool's migrations applied by Flyway.
  */
@@ -60,7 +64,8 @@ public final class TestPostgres {
                         + container.getMappedPort(PostgreSQLContainer.POSTGRESQL_PORT) + "/";
                 instance = new TestPostgres(prefix + "postgres" + auth, prefix, auth);
             } else {
-                EmbeddedServer server = EmbeddedServer.start();
+                String binaries = System.getProperty("deenroll.test.pg.binaries", "");
+                EmbeddedServer server = EmbeddedServer.start(binaries.isBlank() ? null : Path.of(binaries));
                 Runtime.getRuntime().addShutdownHook(new Thread(server::close));
                 instance = new TestPostgres(server.jdbcUrl("postgres"),
                         "jdbc:postgresql://localhost:" + server.port() + "/", "?user=postgres");
