@@ -1,6 +1,8 @@
 package deenroll.health;
 
 import deenroll.db.schema.tables.records.DeEnrollmentHealthRecord;
+import deenroll.engine.AbandonedRun;
+import deenroll.engine.Runs;
 import org.jooq.DSLContext;
 import org.jooq.Record;
 import org.jooq.impl.DSL;
@@ -39,6 +41,15 @@ public final class HealthCheck {
         OffsetDateTime now = dsl.fetchValue(DSL.currentOffsetDateTime());
         List<Finding> findings = new ArrayList<>();
         Map<String, Object> metrics = new LinkedHashMap<>();
+
+        // a run whose process died is closed here too, so the hourly check reports it even between runs
+        List<AbandonedRun> abandoned = new Runs(dsl).closeAbandoned();
+        metrics.put("abandonedRunsClosed", abandoned.size());
+        if (!abandoned.isEmpty()) {
+            findings.add(new Finding(Level.WARNING, "abandoned_runs", abandoned.size()
+                    + " run(s) left 'running' by a process that died, closed as failed (abandoned): "
+                    + abandoned.stream().map(a -> a.runId().toString()).toList()));
+        }
 
         OffsetDateTime lastRun = dsl.select(DSL.max(DE_ENROLLMENT_RUNS.RUN_AT)).from(DE_ENROLLMENT_RUNS).fetchOne(0, OffsetDateTime.class);
         metrics.put("lastRunAt", lastRun == null ? null : lastRun.toString());

@@ -92,6 +92,25 @@ class AbandonedRunsTest {
         }
     }
 
+    @Test
+    void theHealthCheckClosesAnAbandonedRunAndWarnsAboutIt() {
+        try (TestDatabase db = TestPostgres.get().migrated()) {
+            DSLContext dsl = db.db().dsl();
+            Fixtures f = new Fixtures(dsl);
+            UUID client = f.client("Acme");
+            f.recount();
+            assertThat(run(db).exitCode()).isZero();
+            // its process is gone (nobody holds its lock), though its heartbeat is fresh
+            UUID killed = runningRow(db, client, "interval '5 seconds'", "interval '1 second'", 240_000);
+
+            Cli.Result health = Cli.run(db, "health-check", "--output", "json");
+
+            assertThat(row(dsl, killed).getStatus()).isEqualTo("failed");
+            assertThat(health.exitCode()).as(health.out()).isEqualTo(1);
+            assertThat(health.out()).contains("abandoned").contains(killed.toString());
+        }
+    }
+
     /** A run row left `running`, started {@code startedAgo} and last heard of {@code heartbeatAgo}. */
     private static UUID runningRow(TestDatabase db, UUID client, String startedAgo, String heartbeatAgo, int budgetMs) {
         UUID id = UUID.randomUUID();
