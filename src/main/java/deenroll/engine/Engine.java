@@ -56,22 +56,25 @@ public final class Engine {
 
         List<ClientRun> done = new ArrayList<>();
         List<Invocation.ClientSkipped> notReached = new ArrayList<>();
-        for (Client client : clients) {
-            // the first client always starts: an invocation whose budget is spent
-            // before any work (a tiny budget, a slow connect) must still make progress
-            boolean outOfTime = stop.requested() || (!done.isEmpty() && !clock.instant().isBefore(deadline));
-            if (!request.dryRun() && outOfTime) {
-                notReached.add(new Invocation.ClientSkipped(client.id(), client.name(), runs.hasEligible(client.id())));
-                continue;
+        try {
+            for (Client client : clients) {
+                // the first client always starts: an invocation whose budget is spent
+                // before any work (a tiny budget, a slow connect) must still make progress
+                boolean outOfTime = stop.requested() || (!done.isEmpty() && !clock.instant().isBefore(deadline));
+                if (!request.dryRun() && outOfTime) {
+                    notReached.add(new Invocation.ClientSkipped(client.id(), client.name(), runs.hasEligible(client.id())));
+                    continue;
+                }
+                done.add(request.dryRun() ? dryRun(client) : runClient(client, invocationId, request, deadline));
             }
-            done.add(request.dryRun() ? dryRun(client) : runClient(client, invocationId, request, deadline));
+            if (!notReached.isEmpty()) {
+                LOG.warn("{}: {} client(s) not started this time; they go first next time",
+                        stop.requested() ? "stop requested (SIGTERM)" : "budget of " + request.budget().toMillis() + " ms spent",
+                        notReached.size());
+            }
+        } finally {
+            locks.close();
         }
-        if (!notReached.isEmpty()) {
-            LOG.warn("{}: {} client(s) not started this time; they go first next time",
-                    stop.requested() ? "stop requested (SIGTERM)" : "budget of " + request.budget().toMillis() + " ms spent",
-                    notReached.size());
-        }
-        locks.close();
         return new Invocation(invocationId, request.runType(), request.dryRun(), done, notReached, abandoned,
                 Duration.between(started, clock.instant()).toMillis());
     }

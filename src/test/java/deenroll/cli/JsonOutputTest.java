@@ -1,5 +1,6 @@
 package deenroll.cli;
 
+import deenroll.support.Query;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

@@ -1,5 +1,6 @@
 package deenroll.cli;
 
+import deenroll.support.Query;
 import deenroll.support.Cli;
 import deenroll.support.Fixtures;
 import deenroll.support.TestDatabase;
