@@ -160,6 +160,23 @@ class AlertDeduplicationTest {
     }
 
     @Test
+    void aWebhookThatIsDownIsNotRetriedForEveryFailingClient() throws Exception {
+        UUID beta = fixtures.client("Beta");
+        fixtures.leads(beta, fixtures.campaign(beta, 1), 1, 1);
+        acmeFails();
+        try (AlertReceiver down = new AlertReceiver(503); AlertReceiver up = new AlertReceiver()) {
+            assertThat(run(down).exitCode()).isEqualTo(1);
+
+            assertThat(down.bodies()).as("retries of the first alert only").isNotEmpty()
+                    .allSatisfy(body -> assertThat(body).isEqualTo(down.bodies().get(0)));
+            run(up);
+            assertThat(alerts(up)).as("both undelivered alerts go out with the next run")
+                    .extracting(a -> a.path("message").asText())
+                    .containsExactlyInAnyOrder("De-enrollment failed for client Acme", "De-enrollment failed for client Beta");
+        }
+    }
+
+    @Test
     void aHealthCheckThatStaysWarningAlertsOnceThenEscalatesAndResolves() throws Exception {
         RunHistory runs = new RunHistory(db);
         UUID beta = fixtures.client("Beta");
