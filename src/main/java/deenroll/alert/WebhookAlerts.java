@@ -1,71 +1,64 @@
 package deenroll.alert;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import deenroll.http.HttpDelivery;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Clock;
-import java.time.Duration;
-import java.util.LinkedHashMap;
-import java.util.Map;
 
 /**
- * POSTs {@code {severity, message, details, timestamp, service}} to the alert
- * webhook with a short timeout. Failures are logged and swallowed. The URL is
- * never logged whole: webhook URLs carry their token in the path.
+ * POSTs alerts to the alert webhook in the configured format, with retries
+ * bounded in time ({@link HttpDelivery}). Failures are logged and swallowed.
+ * Once a delivery has failed, the webhook counts as down for the rest of the
+ * process: with many clients failing at once, each alert would otherwise wait
+ * out its own retries. The URL is never logged whole: webhook URLs carry their
+ * token in the path.
  */
 public final class WebhookAlerts implements AlertSink {
 
     private static final Logger LOG = LoggerFactory.getLogger(WebhookAlerts.class);
-    private static final ObjectMapper JSON = new ObjectMapper()
-            .registerModule(new JavaTimeModule())
-            .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
 
     private final URI url;
-    private final Duration timeout;
+    private final AlertFormat format;
+    private final HttpDelivery delivery;
     private final Clock clock;
-    private final HttpClient http;
+    private boolean down;
 
-    public WebhookAlerts(URI url, Duration timeout, Clock clock) {
+    public WebhookAlerts(URI url, AlertFormat format, HttpDelivery delivery, Clock clock) {
         this.url = url;
-        this.timeout = timeout;
+        this.format = format;
+        this.delivery = delivery;
         this.clock = clock;
-        this.http = HttpClient.newBuilder().connectTimeout(timeout).build();
     }
 
     @Override
     public void send(Alert alert) {
-        try {
-            Map<String, Object> payload = new LinkedHashMap<>();
-            payload.put("severity", alert.severity().json());
-            payload.put("message", alert.message());
-            payload.put("details", alert.details());
-            payload.put("timestamp", clock.instant().toString());
-            payload.put("service", "deenroll");
-            HttpRequest request = HttpRequest.newBuilder(url)
-                    .timeout(timeout)
-                    .header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(payload)))
-                    .build();
-            HttpResponse<Void> response = http.send(request, HttpResponse.BodyHandlers.discarding());
-            if (response.statusCode() >= 300) {
-                LOG.warn("alert webhook at {} answered HTTP {}; alert not delivered: {}",
-                        url.getHost(), response.statusCode(), alert.message());
-            } else {
-                LOG.debug("alert sent to {}: {}", url.getHost(), alert.message());
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            LOG.warn("alert to {} interrupted; not delivered: {}", url.getHost(), alert.message());
-        } catch (Exception e) {
-            LOG.warn("alert webhook at {} unreachable ({}); alert not delivered: {}",
-                    url.getHost(), e.getClass().getSimpleName(), alert.message());
+        deliver(alert);
+    }
+
+    /** Sends, and says whether the webhook took it. */
+    boolean deliver(Alert alert) {
+        if (down) {
+            LOG.warn("alert webhook at {} failed earlier in this run; alert not delivered: {}",
+                    HttpDelivery.describe(url), alert.message());
+            return false;
         }
+        HttpDelivery.Outcome outcome;
+        try {
+            outcome = delivery.send("POST", url, "application/json", format.body(alert, clock.instant()));
+        } catch (RuntimeException e) {
+            LOG.warn("alert not delivered ({}): {}", e.getClass().getSimpleName(), alert.message());
+            down = true;
+            return false;
+        }
+        if (outcome.delivered()) {
+            LOG.debug("alert sent to {}: {}", HttpDelivery.describe(url), alert.message());
+        } else {
+            LOG.warn("alert webhook at {} failed: {}; alert not delivered: {}",
+                    HttpDelivery.describe(url), outcome.problem(), alert.message());
+            down = true;
+        }
+        return outcome.delivered();
     }
 }

@@ -5,17 +5,26 @@ import ch.qos.logback.classic.Logger;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import deenroll.alert.AlertFormat;
 import deenroll.alert.AlertSink;
+import deenroll.alert.DeduplicatedAlerts;
 import deenroll.alert.WebhookAlerts;
 import deenroll.config.Config;
+import deenroll.config.DatabaseTarget;
 import deenroll.db.Database;
+import deenroll.http.HttpDelivery;
+import deenroll.metrics.MetricsFile;
+import deenroll.metrics.MetricsOutputs;
+import deenroll.metrics.Pushgateway;
 import org.slf4j.LoggerFactory;
 
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
+import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 
 /** What every command needs from its surroundings: output streams, environment, configuration. */
 final class CliContext {
@@ -42,10 +51,11 @@ final class CliContext {
 
     /** Validates the common options (exit 2 on a bad one) and applies the log level. */
     Settings settings(CommonOptions common) {
+        Optional<URI> webhook = config.alertWebhook(common.alertWebhook);
         Settings settings = new Settings(config.database(common.databaseUrl),
                 config.statementTimeout(common.statementTimeout),
                 config.connectTimeout(common.connectTimeout),
-                config.alertWebhook(common.alertWebhook),
+                webhook, config.alertFormat(common.alertFormat, webhook), config.alertRepeat(common.alertRepeat),
                 config.logLevel(common.logLevel));
         ((Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).setLevel(Level.toLevel(settings.logLevel()));
         return settings;
@@ -55,10 +65,21 @@ final class CliContext {
         return Database.open(settings.database(), settings.connectTimeout(), settings.statementTimeout());
     }
 
-    AlertSink alerts(Settings settings) {
-        return settings.alertWebhook()
-                .<AlertSink>map(url -> new WebhookAlerts(url, Duration.ofSeconds(5), clock))
-                .orElse(AlertSink.NONE);
+    /**
+     * The alert webhook, de-duplicated through the database when there is one
+     * ({@code db} is null when it could not be opened).
+     */
+    AlertSink alerts(Settings settings, Database db) {
+        return settings.alertWebhook().<AlertSink>map(url -> {
+            WebhookAlerts webhook = new WebhookAlerts(url, settings.alertFormat(), HttpDelivery.standard(), clock);
+            return db == null ? webhook : new DeduplicatedAlerts(db.dsl(), webhook, settings.alertRepeat(), clock);
+        }).orElse(AlertSink.NONE);
+    }
+
+    /** The metrics file and Pushgateway of a command, validated (exit 2 on a bad value). */
+    MetricsOutputs metrics(MonitoringOptions options) {
+        return new MetricsOutputs(config.metricsFile(options.metricsFile).map(MetricsFile::new),
+                config.pushgateway(options.pushgateway).map(url -> new Pushgateway(url, HttpDelivery.standard())));
     }
 
     void printJson(Object document) {
@@ -81,7 +102,7 @@ final class CliContext {
         return report.problem() ? ExitCode.FAILED : ExitCode.OK;
     }
 
-    record Settings(deenroll.config.DatabaseTarget database, Duration statementTimeout, Duration connectTimeout,
-                    java.util.Optional<java.net.URI> alertWebhook, String logLevel) {
+    record Settings(DatabaseTarget database, Duration statementTimeout, Duration connectTimeout,
+                    Optional<URI> alertWebhook, AlertFormat alertFormat, Duration alertRepeat, String logLevel) {
     }
 }

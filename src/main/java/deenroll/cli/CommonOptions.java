@@ -19,6 +19,12 @@ public final class CommonOptions {
     @Option(names = "--alert-webhook", paramLabel = "URL", description = "where alerts are POSTed (env DE_ENROLLMENT_ALERT_WEBHOOK)")
     String alertWebhook;
 
+    @Option(names = "--alert-format", paramLabel = "FORMAT", description = "json {severity, message, details, timestamp, service} or slack {text} (env DE_ENROLLMENT_ALERT_FORMAT; default slack for hooks.slack.com URLs, else json)")
+    String alertFormat;
+
+    @Option(names = "--alert-repeat", paramLabel = "MIN", description = "a condition that still holds is alerted again after this many minutes (env DE_ENROLLMENT_ALERT_REPEAT, default 60)")
+    String alertRepeat;
+
     @Option(names = "--statement-timeout", paramLabel = "MS", description = "statement timeout (env DE_ENROLLMENT_STATEMENT_TIMEOUT, default 300000)")
     String statementTimeout;
 

@@ -20,7 +20,12 @@ import java.util.concurrent.Callable;
                 "  PGHOST PGPORT PGUSER PGPASSWORD PGDATABASE PGSSLMODE   used when DATABASE_URL is absent (as psql)",
                 "  DE_ENROLLMENT_BATCH_SIZE       leads per batch transaction, 1-10000 (default 100)",
                 "  DE_ENROLLMENT_MAX_RUNTIME      time budget of one invocation in ms (default 240000)",
-                "  DE_ENROLLMENT_ALERT_WEBHOOK    where alerts are POSTed as JSON",
+                "  DE_ENROLLMENT_ALERT_WEBHOOK    where alerts are POSTed (JSON; Slack's {text} for hooks.slack.com)",
+                "  DE_ENROLLMENT_ALERT_FORMAT     json or slack (default: by the webhook's host)",
+                "  DE_ENROLLMENT_ALERT_REPEAT     minutes before a condition that still holds is alerted again (default 60)",
+                "  DE_ENROLLMENT_METRICS_FILE     Prometheus textfile (node_exporter), replaced atomically",
+                "  DE_ENROLLMENT_PUSHGATEWAY_URL  Prometheus Pushgateway, metrics grouped by job",
+                "  DE_ENROLLMENT_PING_URL         dead-man switch: URL/start, then URL/<exit code> (healthchecks.io)",
                 "  DE_ENROLLMENT_STATEMENT_TIMEOUT  per-statement timeout in ms (default 300000)",
                 "  DE_ENROLLMENT_CONNECT_TIMEOUT  connection timeout in ms (default 5000)",
                 "  LOG_LEVEL                      error, warn, info (default), debug, trace; logs go to stderr",
@@ -44,6 +49,9 @@ final class DeenrollCommand implements Callable<Integer> {
     @Mixin
     RunOptions run = new RunOptions();
 
+    @Mixin
+    MonitoringOptions monitoring = new MonitoringOptions();
+
     @Option(names = "--health-check", description = "run the health check instead (the old script's flag)")
     boolean healthCheck;
 
@@ -56,8 +64,9 @@ final class DeenrollCommand implements Callable<Integer> {
         if (healthCheck) {
             HealthCheckCommand health = new HealthCheckCommand(ctx);
             health.common = common;
+            health.monitoring = monitoring;
             return health.call();
         }
-        return RunCommand.execute(ctx, common, run);
+        return RunCommand.execute(ctx, common, run, monitoring);
     }
 }

@@ -71,7 +71,7 @@ final class DemoCommand implements Callable<Integer> {
             say(String.format(Locale.ROOT, "    %d clients (one inactive), %d campaigns (one legacy template, one malformed), %d leads, %d of them finished their sequence",
                     data.clients(), data.campaigns(), data.leads(), data.finished()));
             try (Database db = Database.open(target, Duration.ofSeconds(10), Duration.ofMinutes(5))) {
-                say("3/5 deenroll migrate (baseline at 18, then 19-21)…");
+                say("3/5 deenroll migrate (baseline at 18, then 19-" + Migrator.REQUIRED_VERSION + ")…");
                 MigrateResult migrated = new Migrator(db.dataSource(), db.dsl()).migrate();
                 migrated.migrations.forEach(m -> say("    applied " + m.version + " " + m.description));
 

@@ -8,6 +8,14 @@ public final class ExitCode {
     public static final int PARTIAL = 3;
     public static final int DATABASE = 4;
 
+    /** The exit code of a command that ended with {@code e} (health-check maps these to UNKNOWN). */
+    static int of(RuntimeException e) {
+        if (e instanceof deenroll.config.UsageException) {
+            return USAGE;
+        }
+        return e instanceof deenroll.db.DatabaseUnavailableException ? DATABASE : FAILED;
+    }
+
     private ExitCode() {
     }
 }

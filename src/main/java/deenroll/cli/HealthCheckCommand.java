@@ -1,6 +1,7 @@
 package deenroll.cli;
 
 import deenroll.alert.Alert;
+import deenroll.alert.AlertSink;
 import deenroll.alert.Severity;
 import deenroll.config.UsageException;
 import deenroll.db.Database;
@@ -12,6 +13,8 @@ import deenroll.health.HealthCheck;
 import deenroll.health.HealthReport;
 import deenroll.health.Level;
 import deenroll.health.Thresholds;
+import deenroll.metrics.HealthMetrics;
+import deenroll.metrics.MetricsOutputs;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -35,6 +38,13 @@ final class HealthCheckCommand implements Callable<Integer> {
 
     @Mixin
     CommonOptions common = new CommonOptions();
+
+    @Mixin
+    MonitoringOptions monitoring = new MonitoringOptions();
+
+    @Option(names = "--format", paramLabel = "FORMAT",
+            description = "nagios: the Nagios/Icinga plugin output (status line with perfdata, then the findings); overrides --output")
+    HealthFormat format;
 
     @Option(names = "--stuck-warning", paramLabel = "N", description = "stuck leads above this: WARNING (default ${DEFAULT-VALUE})")
     int stuckWarning = Thresholds.DEFAULTS.stuckWarning();
@@ -63,6 +73,9 @@ final class HealthCheckCommand implements Callable<Integer> {
     @Option(names = "--max-memory-mb", paramLabel = "MB", description = "WARNING when a run's peak memory is above (default ${DEFAULT-VALUE})")
     int maxMemoryMb = Thresholds.DEFAULTS.maxPeakMemoryMb();
 
+    private static final String JOB = "deenroll_health";
+    private static final String CONDITION = "health";
+
     HealthCheckCommand(CliContext ctx) {
         this.ctx = ctx;
     }
@@ -71,8 +84,11 @@ final class HealthCheckCommand implements Callable<Integer> {
     public Integer call() {
         Thresholds limits = thresholds();
         CliContext.Settings settings = ctx.settings(common);
+        MetricsOutputs metrics = ctx.metrics(monitoring);
+        Database db = null;
         HealthReport report;
-        try (Database db = ctx.open(settings)) {
+        try {
+            db = ctx.open(settings);
             SchemaCheck.requireMigrated(db.dsl());
             report = new HealthCheck(db.dsl(), limits).evaluate();
         } catch (DatabaseUnavailableException e) {
@@ -81,16 +97,36 @@ final class HealthCheckCommand implements Callable<Integer> {
             report = new HealthReport(List.of(new Finding(Level.UNKNOWN, "database",
                     "health check failed: " + DbErrors.describe(e))), Map.of());
         }
-        print(report);
-        Level level = report.level();
-        if (level == Level.WARNING || level == Level.CRITICAL || level == Level.UNKNOWN) {
-            ctx.alerts(settings).send(new Alert(level == Level.CRITICAL ? Severity.CRITICAL : Severity.WARNING,
-                    "De-enrollment health " + level + ": " + report.problems().get(0).message(),
-                    Map.of("status", level.name(),
-                            "problems", report.problems().stream().map(Finding::message).toList(),
-                            "metrics", report.metrics())));
+        try {
+            print(report, limits);
+            if (metrics.any()) {
+                metrics.publish(JOB, HealthMetrics.of(report));
+            }
+            alert(report, ctx.alerts(settings, db));
+        } finally {
+            if (db != null) {
+                db.close();
+            }
         }
-        return level.exitCode();
+        return report.level().exitCode();
+    }
+
+    /** One condition, "health": repeated at most every --alert-repeat minutes (sooner when worse), resolved on OK. */
+    private static void alert(HealthReport report, AlertSink alerts) {
+        Level level = report.level();
+        if (level == Level.OK) {
+            alerts.resolve(CONDITION);
+            return;
+        }
+        alerts.send(new Alert(level == Level.CRITICAL ? Severity.CRITICAL : Severity.WARNING, CONDITION,
+                "De-enrollment health " + level + ": " + report.problems().get(0).message(),
+                Map.of("status", level.name(),
+                        "problems", report.problems().stream().map(Finding::message).toList(),
+                        "metrics", report.metrics(),
+                        Alert.NEXT_STEP, level == Level.UNKNOWN
+                                ? "check that the database is reachable and migrated: deenroll verify"
+                                : "see the findings; deenroll report daily shows the failed runs and their errors,"
+                                        + " deenroll verify the stuck leads")));
     }
 
     private Thresholds thresholds() {
@@ -120,8 +156,15 @@ final class HealthCheckCommand implements Callable<Integer> {
         }
     }
 
-    private void print(HealthReport report) {
-        if (common.output == OutputFormat.json) {
+    private void print(HealthReport report, Thresholds limits) {
+        HealthFormat shown = format != null ? format
+                : common.output == OutputFormat.json ? HealthFormat.json : HealthFormat.text;
+        if (shown == HealthFormat.nagios) {
+            NagiosOutput.lines(report, limits).forEach(ctx.out::println);
+            ctx.out.flush();
+            return;
+        }
+        if (shown == HealthFormat.json) {
             Map<String, Object> doc = new LinkedHashMap<>();
             doc.put("status", report.level().name());
             doc.put("exitCode", report.level().exitCode());

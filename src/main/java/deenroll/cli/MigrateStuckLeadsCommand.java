@@ -39,7 +39,7 @@ final class MigrateStuckLeadsCommand extends OpsCommand {
         CliContext.Settings settings = ctx.settings(common);
         try (Database db = ctx.open(settings)) {
             SchemaCheck.requireMigrated(db.dsl());
-            Engine engine = Engine.on(db, ctx.alerts(settings), ctx.clock, new StopSignal());
+            Engine engine = Engine.on(db, ctx.alerts(settings, db), ctx.clock, new StopSignal());
             StuckLeadMigration.Result result = new StuckLeadMigration(db.dsl(), engine).run(dryRun, batch, budget);
             ctx.print(result.report(), common.output);
             return result.invocation().map(RunCommand::exitCode).orElse(ExitCode.OK);

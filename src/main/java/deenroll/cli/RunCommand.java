@@ -3,6 +3,8 @@ package deenroll.cli;
 import deenroll.config.Config;
 import deenroll.config.UsageException;
 import deenroll.db.Database;
+import deenroll.db.DatabaseUnavailableException;
+import deenroll.db.DbErrors;
 import deenroll.db.SchemaCheck;
 import deenroll.engine.Client;
 import deenroll.engine.Engine;
@@ -11,6 +13,11 @@ import deenroll.engine.RunRequest;
 import deenroll.engine.RunStatus;
 import deenroll.engine.RunType;
 import deenroll.engine.StopSignal;
+import deenroll.health.HealthCheck;
+import deenroll.health.Thresholds;
+import deenroll.http.HttpDelivery;
+import deenroll.metrics.MetricsOutputs;
+import deenroll.ping.DeadManSwitch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
@@ -39,16 +46,19 @@ final class RunCommand implements Callable<Integer> {
     @Mixin
     RunOptions options = new RunOptions();
 
+    @Mixin
+    MonitoringOptions monitoringOptions = new MonitoringOptions();
+
     RunCommand(CliContext ctx) {
         this.ctx = ctx;
     }
 
     @Override
     public Integer call() {
-        return execute(ctx, common, options);
+        return execute(ctx, common, options, monitoringOptions);
     }
 
-    static int execute(CliContext ctx, CommonOptions common, RunOptions options) {
+    static int execute(CliContext ctx, CommonOptions common, RunOptions options, MonitoringOptions monitoringOptions) {
         Optional<UUID> clientId = Optional.ofNullable(options.clientId).map(Config::clientId);
         if (clientId.isPresent() && options.allClients) {
             throw new UsageException("--client-id and --all-clients: give one or the other");
@@ -58,11 +68,13 @@ final class RunCommand implements Callable<Integer> {
         CliContext.Settings settings = ctx.settings(common);
         RunRequest request = new RunRequest(clientId, clientId.isPresent() ? RunType.MANUAL : RunType.SCHEDULED,
                 batchSize, budget, options.dryRun);
+        RunMonitoring monitoring = monitoring(ctx, options, monitoringOptions);
 
+        monitoring.started();
         try (Database db = ctx.open(settings)) {
             SchemaCheck.requireMigrated(db.dsl());
             StopSignal stop = new StopSignal();
-            Engine engine = Engine.on(db, ctx.alerts(settings), ctx.clock, stop);
+            Engine engine = Engine.on(db, ctx.alerts(settings, db), ctx.clock, stop);
             List<Client> clients = clientId.isPresent()
                     ? List.of(engine.client(clientId.get()).orElseThrow(() -> new UsageException(
                             "--client-id: no client " + clientId.get() + " in this database")))
@@ -71,10 +83,26 @@ final class RunCommand implements Callable<Integer> {
                 Invocation invocation = engine.run(request, clients);
                 int exit = exitCode(invocation);
                 RunReport.print(ctx, common.output, invocation, exit);
+                // inside the SIGTERM guard: a stopped run still reports before the process ends
+                monitoring.finished(invocation, exit, () -> new HealthCheck(db.dsl(), Thresholds.DEFAULTS).stuckLeads());
                 return exit;
             };
             return ctx.standalone ? SigtermGuard.run(stop, work) : work.getAsInt();
+        } catch (RuntimeException e) {
+            monitoring.failed(ExitCode.of(e), e instanceof UsageException || e instanceof DatabaseUnavailableException
+                    ? e.getMessage() : DbErrors.describe(e));
+            throw e;
         }
+    }
+
+    private static RunMonitoring monitoring(CliContext ctx, RunOptions options, MonitoringOptions monitoringOptions) {
+        MetricsOutputs metrics = ctx.metrics(monitoringOptions);
+        Optional<DeadManSwitch> ping = ctx.config.pingUrl(options.pingUrl)
+                .map(url -> new DeadManSwitch(url, HttpDelivery.standard()));
+        if (options.dryRun) {
+            return new RunMonitoring(Optional.empty(), new MetricsOutputs(Optional.empty(), Optional.empty()), ctx.clock);
+        }
+        return new RunMonitoring(ping, metrics, ctx.clock);
     }
 
     static int exitCode(Invocation invocation) {

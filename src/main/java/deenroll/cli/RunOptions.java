@@ -17,6 +17,10 @@ public final class RunOptions {
     @Option(names = "--batch-size", paramLabel = "N", description = "leads per batch transaction, 1-10000 (env DE_ENROLLMENT_BATCH_SIZE, default 100)")
     String batchSize;
 
+    @Option(names = "--ping-url", paramLabel = "URL",
+            description = "dead-man switch (healthchecks.io style): POST URL/start, then URL/<exit code> with a short log (env DE_ENROLLMENT_PING_URL)")
+    String pingUrl;
+
     @Option(names = "--max-runtime", paramLabel = "MS", description = "time budget of the invocation in ms (env DE_ENROLLMENT_MAX_RUNTIME, default 240000)")
     String maxRuntime;
 }

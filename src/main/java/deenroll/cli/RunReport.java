@@ -4,6 +4,7 @@ import deenroll.engine.ClientRun;
 import deenroll.engine.Counts;
 import deenroll.engine.Invocation;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -20,25 +21,32 @@ final class RunReport {
             ctx.printJson(json(inv, exitCode));
             return;
         }
+        lines(inv).forEach(ctx.out::println);
+        ctx.out.flush();
+    }
+
+    /** The result for people: a summary line, then one line per client. */
+    static List<String> lines(Invocation inv) {
+        List<String> lines = new ArrayList<>();
         Counts t = inv.totals();
-        ctx.out.printf("deenroll %s%s: %s — %d de-enrolled (%s), %d skipped, %d failed, %d client(s), %d ms%n",
+        lines.add(String.format("deenroll %s%s: %s — %d de-enrolled (%s), %d skipped, %d failed, %d client(s), %d ms",
                 inv.runType().sql(), inv.dryRun() ? " (dry run: nothing changed, counts are what would be de-enrolled)" : "",
                 inv.status().sql(), t.deEnrolled(), outcomes(t), t.skipped(), t.failed(), inv.clients().size(),
-                inv.durationMs());
+                inv.durationMs()));
         for (ClientRun c : inv.clients()) {
-            ctx.out.printf("  %-10s %s (%s): %d de-enrolled (%s)%s%s%n", c.status().sql(), c.clientName(), c.clientId(),
+            lines.add(String.format("  %-10s %s (%s): %d de-enrolled (%s)%s%s", c.status().sql(), c.clientName(), c.clientId(),
                     c.counts().deEnrolled(), outcomes(c.counts()),
                     inv.dryRun() ? "" : ", " + c.batches() + " batch(es), " + c.durationMs() + " ms",
-                    c.error() == null ? "" : " — " + c.error());
+                    c.error() == null ? "" : " — " + c.error()));
         }
         for (Invocation.ClientSkipped s : inv.notReached()) {
-            ctx.out.printf("  %-10s %s (%s): not started (budget spent or stop requested)%s; goes first next run%n",
-                    "waiting", s.clientName(), s.clientId(), s.workLeft() ? ", has leads to de-enroll" : ", nothing to do");
+            lines.add(String.format("  %-10s %s (%s): not started (budget spent or stop requested)%s; goes first next run",
+                    "waiting", s.clientName(), s.clientId(), s.workLeft() ? ", has leads to de-enroll" : ", nothing to do"));
         }
         if (!inv.abandonedClosed().isEmpty()) {
-            ctx.out.printf("closed %d abandoned run(s) left 'running' by a crashed process%n", inv.abandonedClosed().size());
+            lines.add(String.format("closed %d abandoned run(s) left 'running' by a crashed process", inv.abandonedClosed().size()));
         }
-        ctx.out.flush();
+        return lines;
     }
 
     private static String outcomes(Counts counts) {

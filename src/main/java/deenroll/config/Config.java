@@ -1,7 +1,12 @@
 package deenroll.config;
 
+import deenroll.alert.AlertFormat;
+
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
@@ -60,8 +65,59 @@ public final class Config {
     }
 
     public Optional<URI> alertWebhook(String option) {
-        String source = option != null ? "--alert-webhook" : "DE_ENROLLMENT_ALERT_WEBHOOK";
-        String value = option != null ? option : env("DE_ENROLLMENT_ALERT_WEBHOOK");
+        return httpUrl(option, "--alert-webhook", "DE_ENROLLMENT_ALERT_WEBHOOK");
+    }
+
+    /** The alert body: slack or json; unset, Slack's own webhook host gets slack and any other URL json. */
+    public AlertFormat alertFormat(String option, Optional<URI> webhook) {
+        String source = option != null ? "--alert-format" : "DE_ENROLLMENT_ALERT_FORMAT";
+        String value = option != null ? option : env("DE_ENROLLMENT_ALERT_FORMAT");
+        if (value == null) {
+            return webhook.map(AlertFormat::forUrl).orElse(AlertFormat.JSON);
+        }
+        return switch (value.trim().toLowerCase(Locale.ROOT)) {
+            case "json" -> AlertFormat.JSON;
+            case "slack" -> AlertFormat.SLACK;
+            default -> throw new UsageException(source + ": expected json or slack");
+        };
+    }
+
+    /** How long a condition that still holds stays quiet before it is alerted again. */
+    public Duration alertRepeat(String option) {
+        return Duration.ofMinutes(integer(option, "--alert-repeat", "DE_ENROLLMENT_ALERT_REPEAT", 60,
+                1, 7 * 24 * 60, " minutes"));
+    }
+
+    public Optional<URI> pushgateway(String option) {
+        return httpUrl(option, "--pushgateway", "DE_ENROLLMENT_PUSHGATEWAY_URL");
+    }
+
+    public Optional<URI> pingUrl(String option) {
+        return httpUrl(option, "--ping-url", "DE_ENROLLMENT_PING_URL");
+    }
+
+    /** A file in an existing directory (node_exporter's textfile directory); it is replaced whole on each write. */
+    public Optional<Path> metricsFile(String option) {
+        String source = option != null ? "--metrics-file" : "DE_ENROLLMENT_METRICS_FILE";
+        String value = option != null ? option : env("DE_ENROLLMENT_METRICS_FILE");
+        if (value == null) {
+            return Optional.empty();
+        }
+        Path file;
+        try {
+            file = Path.of(value.trim()).toAbsolutePath();
+        } catch (InvalidPathException e) {
+            throw new UsageException(source + ": expected a file path, got '" + printable(value) + "'");
+        }
+        if (Files.isDirectory(file) || file.getParent() == null || !Files.isDirectory(file.getParent())) {
+            throw new UsageException(source + ": expected a file in an existing directory, got '" + printable(value) + "'");
+        }
+        return Optional.of(file);
+    }
+
+    private Optional<URI> httpUrl(String option, String optionName, String variable) {
+        String source = option != null ? optionName : variable;
+        String value = option != null ? option : env(variable);
         if (value == null) {
             return Optional.empty();
         }
@@ -71,7 +127,7 @@ public final class Config {
                 return Optional.of(uri);
             }
         } catch (URISyntaxException ignored) {
-            // reported below, without the value: webhook URLs hold tokens
+            // reported below, without the value: these URLs hold tokens
         }
         throw new UsageException(source + ": expected an http:// or https:// URL");
     }

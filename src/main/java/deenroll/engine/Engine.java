@@ -26,6 +26,9 @@ import java.util.UUID;
 public final class Engine {
 
     private static final Logger LOG = LoggerFactory.getLogger(Engine.class);
+    /** Alert conditions per client: they hold until a later run of that client clears them. */
+    private static final String RUN_FAILED = "run-failed:";
+    private static final String LEAD_ERRORS = "lead-errors:";
 
     private final Runs runs;
     private final Batches batches;
@@ -93,10 +96,12 @@ public final class Engine {
         for (AbandonedRun run : closed) {
             LOG.warn("closed abandoned run {} of client {} (started {}, last heartbeat {})",
                     run.runId(), run.clientId(), run.runAt(), run.lastHeartbeat());
-            alerts.send(new Alert(Severity.WARNING,
+            alerts.send(new Alert(Severity.WARNING, "abandoned-run:" + run.runId(),
                     "De-enrollment run " + run.runId() + " crashed and was closed as failed (abandoned)",
                     Map.of("runId", run.runId().toString(), "clientId", run.clientId().toString(),
-                            "runAt", run.runAt().toString(), "lastHeartbeat", run.lastHeartbeat().toString())));
+                            "runAt", run.runAt().toString(), "lastHeartbeat", run.lastHeartbeat().toString(),
+                            Alert.NEXT_STEP, "the process was killed or lost its database connection: check the host's"
+                                    + " logs (OOM killer, timeouts); no batch is half done, and this run continued the work")));
         }
         return closed;
     }
@@ -141,9 +146,15 @@ public final class Engine {
             locks.release(runId);
             LOG.info("client {}: {} — {} de-enrolled {} in {} batch(es), {} ms", client.name(), status.sql(),
                     counts.deEnrolled(), counts.outcomes(), batchCount, ms);
+            alerts.resolve(RUN_FAILED + client.id());
             if (counts.failed() > 0) {
-                alerts.send(new Alert(Severity.WARNING, "Client " + client.name() + ": " + counts.failed()
-                        + " lead(s) could not be de-enrolled", clientDetails(client, runId, counts, details)));
+                Map<String, Object> alertDetails = clientDetails(client, runId, counts, details);
+                alertDetails.put(Alert.NEXT_STEP, "see why: SELECT lead_id, error_message FROM de_enrollment_lead_log"
+                        + " WHERE run_id = '" + runId + "' AND action = 'error'; the leads stay enrolled and are retried next run");
+                alerts.send(new Alert(Severity.WARNING, LEAD_ERRORS + client.id(), "Client " + client.name() + ": "
+                        + counts.failed() + " lead(s) could not be de-enrolled", alertDetails));
+            } else {
+                alerts.resolve(LEAD_ERRORS + client.id());
             }
             return new ClientRun(client.id(), client.name(), runId, status, counts, batchCount, ms, details);
         } catch (RuntimeException e) {
@@ -157,8 +168,11 @@ public final class Engine {
                 LOG.error("could not record the failure of run {} (a later invocation closes it as abandoned): {}",
                         runId, DbErrors.describe(closeError));
             }
-            alerts.send(new Alert(Severity.CRITICAL, "De-enrollment failed for client " + client.name(),
-                    clientDetails(client, runId, counts, error)));
+            Map<String, Object> alertDetails = clientDetails(client, runId, counts, error);
+            alertDetails.put(Alert.NEXT_STEP, "fix the cause named in the error, then re-run this client by hand:"
+                    + " deenroll run --client-id=" + client.id() + "; its leads wait safely until then");
+            alerts.send(new Alert(Severity.CRITICAL, RUN_FAILED + client.id(),
+                    "De-enrollment failed for client " + client.name(), alertDetails));
             return new ClientRun(client.id(), client.name(), runId, RunStatus.FAILED, counts, batchCount, ms, error);
         }
     }

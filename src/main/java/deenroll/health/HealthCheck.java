@@ -76,6 +76,9 @@ public final class HealthCheck {
         }
         findings.addAll(clientProblems);
         metrics.put("activeClients", clients.size());
+        metrics.put("hoursSinceSuccessMax", clients.stream().map(DeEnrollmentHealthRecord::getHoursSinceSuccess)
+                .filter(h -> h != null).map(h -> Math.round(h.doubleValue() * 100) / 100.0)
+                .max(Double::compare).orElse(null));
         metrics.put("runs24h", Map.of("success", success, "partial", partial, "failed", failed));
 
         long finished = success + partial + failed;
@@ -134,9 +137,14 @@ public final class HealthCheck {
         return Optional.empty();
     }
 
-    private Finding stuckFinding(Map<String, Object> metrics) {
+    /** Eligible leads idle longer than the grace period (DESIGN §3 "stuck"). */
+    public int stuckLeads() {
         YearToSecond grace = new YearToSecond(new YearToMonth(), DayToSecond.valueOf(limits.stuckGrace()));
-        int stuck = dsl.fetchCount(deEnrollmentStuckLeads(grace));
+        return dsl.fetchCount(deEnrollmentStuckLeads(grace));
+    }
+
+    private Finding stuckFinding(Map<String, Object> metrics) {
+        int stuck = stuckLeads();
         metrics.put("stuckLeads", stuck);
         String what = stuck + " stuck lead(s) (finished their sequence more than "
                 + limits.stuckGrace().toMinutes() + " min ago, still enrolled)";

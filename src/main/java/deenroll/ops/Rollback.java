@@ -22,12 +22,13 @@ import java.util.Map;
  */
 public final class Rollback {
 
-    public static final List<Integer> TARGETS = List.of(18, 19, 20, 21);
+    public static final List<Integer> TARGETS = List.of(18, 19, 20, 21, 22);
     private static final Map<Integer, String> SCRIPTS = Map.of(
             19, "U19__completion_tracking.sql",
             20, "U20__campaign_model.sql",
             21, "U21__de_enrollment_monitoring.sql",
-            22, "U22__runs_archive.sql");
+            22, "U22__runs_archive.sql",
+            23, "U23__alert_state.sql");
 
     private final DSLContext dsl;
     private final Backups backups;
@@ -39,7 +40,7 @@ public final class Rollback {
 
     public OpsReport to(int target, boolean force) {
         if (!TARGETS.contains(target)) {
-            throw new UsageException("--to: expected one of 18, 19, 20, 21");
+            throw new UsageException("--to: expected one of 18, 19, 20, 21, 22");
         }
         int current = currentVersion();
         List<String> lines = new ArrayList<>();

@@ -97,7 +97,7 @@ class SecretsTest {
             var captured = ProcessStreams.capture(() -> Cli.run(db,
                     Map.of("DE_ENROLLMENT_ALERT_WEBHOOK", failing.url(), "LOG_LEVEL", "trace"), "health-check"));
 
-            assertThat(failing.bodies()).as("the alert was attempted").hasSize(1);
+            assertThat(failing.bodies()).as("the alert was attempted").isNotEmpty();
             Cli.Result r = captured.value();
             assertThat(r.out() + r.err() + captured.text()).doesNotContain(TOKEN);
         }

@@ -7,6 +7,7 @@ package deenroll.db.schema;
 import deenroll.db.schema.tables.Campaigns;
 import deenroll.db.schema.tables.Clients;
 import deenroll.db.schema.tables.DeEnrollmentAbandonedRuns;
+import deenroll.db.schema.tables.DeEnrollmentAlertState;
 import deenroll.db.schema.tables.DeEnrollmentCampaignCounters;
 import deenroll.db.schema.tables.DeEnrollmentCloseAbandonedRuns;
 import deenroll.db.schema.tables.DeEnrollmentEligibleLeads;
@@ -83,6 +84,12 @@ public class DefaultSchema extends SchemaImpl {
         return deenroll.db.schema.tables.DeEnrollmentAbandonedRuns.DE_ENROLLMENT_ABANDONED_RUNS.call(
         );
     }
+
+    /**
+     * Alerting conditions of deenroll, for de-duplication: repeated at most
+     * every repeat interval, "resolved" sent when cleared.
+     */
+    public final DeEnrollmentAlertState DE_ENROLLMENT_ALERT_STATE = DeEnrollmentAlertState.DE_ENROLLMENT_ALERT_STATE;
 
     /**
      * The table <code>de_enrollment_campaign_counters</code>.
@@ -316,6 +323,7 @@ public class DefaultSchema extends SchemaImpl {
             Campaigns.CAMPAIGNS,
             Clients.CLIENTS,
             DeEnrollmentAbandonedRuns.DE_ENROLLMENT_ABANDONED_RUNS,
+            DeEnrollmentAlertState.DE_ENROLLMENT_ALERT_STATE,
             DeEnrollmentCampaignCounters.DE_ENROLLMENT_CAMPAIGN_COUNTERS,
             DeEnrollmentCloseAbandonedRuns.DE_ENROLLMENT_CLOSE_ABANDONED_RUNS,
             DeEnrollmentEligibleLeads.DE_ENROLLMENT_ELIGIBLE_LEADS,

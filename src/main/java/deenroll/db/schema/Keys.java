@@ -6,12 +6,14 @@ package deenroll.db.schema;
 
 import deenroll.db.schema.tables.Campaigns;
 import deenroll.db.schema.tables.Clients;
+import deenroll.db.schema.tables.DeEnrollmentAlertState;
 import deenroll.db.schema.tables.DeEnrollmentLeadLog;
 import deenroll.db.schema.tables.DeEnrollmentRuns;
 import deenroll.db.schema.tables.DeEnrollmentRunsArchive;
 import deenroll.db.schema.tables.Leads;
 import deenroll.db.schema.tables.records.CampaignsRecord;
 import deenroll.db.schema.tables.records.ClientsRecord;
+import deenroll.db.schema.tables.records.DeEnrollmentAlertStateRecord;
 import deenroll.db.schema.tables.records.DeEnrollmentLeadLogRecord;
 import deenroll.db.schema.tables.records.DeEnrollmentRunsArchiveRecord;
 import deenroll.db.schema.tables.records.DeEnrollmentRunsRecord;
@@ -37,6 +39,7 @@ public class Keys {
 
     public static final UniqueKey<CampaignsRecord> CAMPAIGNS_PKEY = Internal.createUniqueKey(Campaigns.CAMPAIGNS, DSL.name("campaigns_pkey"), new TableField[] { Campaigns.CAMPAIGNS.ID }, true);
     public static final UniqueKey<ClientsRecord> CLIENTS_PKEY = Internal.createUniqueKey(Clients.CLIENTS, DSL.name("clients_pkey"), new TableField[] { Clients.CLIENTS.ID }, true);
+    public static final UniqueKey<DeEnrollmentAlertStateRecord> DE_ENROLLMENT_ALERT_STATE_PKEY = Internal.createUniqueKey(DeEnrollmentAlertState.DE_ENROLLMENT_ALERT_STATE, DSL.name("de_enrollment_alert_state_pkey"), new TableField[] { DeEnrollmentAlertState.DE_ENROLLMENT_ALERT_STATE.CONDITION_KEY }, true);
     public static final UniqueKey<DeEnrollmentLeadLogRecord> DE_ENROLLMENT_LEAD_LOG_PKEY = Internal.createUniqueKey(DeEnrollmentLeadLog.DE_ENROLLMENT_LEAD_LOG, DSL.name("de_enrollment_lead_log_pkey"), new TableField[] { DeEnrollmentLeadLog.DE_ENROLLMENT_LEAD_LOG.ID }, true);
     public static final UniqueKey<DeEnrollmentRunsRecord> DE_ENROLLMENT_RUNS_PKEY = Internal.createUniqueKey(DeEnrollmentRuns.DE_ENROLLMENT_RUNS, DSL.name("de_enrollment_runs_pkey"), new TableField[] { DeEnrollmentRuns.DE_ENROLLMENT_RUNS.ID }, true);
     public static final UniqueKey<DeEnrollmentRunsArchiveRecord> DE_ENROLLMENT_RUNS_ARCHIVE_PKEY = Internal.createUniqueKey(DeEnrollmentRunsArchive.DE_ENROLLMENT_RUNS_ARCHIVE, DSL.name("de_enrollment_runs_archive_pkey"), new TableField[] { DeEnrollmentRunsArchive.DE_ENROLLMENT_RUNS_ARCHIVE.ID }, true);

@@ -1,0 +1,46 @@
+package deenroll.health;
+
+import java.util.Map;
+import java.util.OptionalDouble;
+
+/**
+ * The numbers of a health report, typed, for the formats that carry them
+ * (Nagios perfdata, Prometheus metrics). Each is empty when the check could
+ * not measure it (no database, no run in 24h).
+ */
+public final class HealthNumbers {
+
+    private final Map<String, Object> metrics;
+
+    public HealthNumbers(HealthReport report) {
+        this.metrics = report.metrics();
+    }
+
+    public OptionalDouble stuckLeads() {
+        return number(metrics.get("stuckLeads"));
+    }
+
+    public OptionalDouble successRatePercent() {
+        return number(metrics.get("successRate24hPercent"));
+    }
+
+    public OptionalDouble failedRuns() {
+        return metrics.get("runs24h") instanceof Map<?, ?> runs ? number(runs.get("failed")) : OptionalDouble.empty();
+    }
+
+    public OptionalDouble hoursSinceSuccessMax() {
+        return number(metrics.get("hoursSinceSuccessMax"));
+    }
+
+    public OptionalDouble averageSeconds() {
+        return number(metrics.get("averageInvocationSeconds24h"));
+    }
+
+    public OptionalDouble peakMemoryMb() {
+        return number(metrics.get("peakMemoryMb24h"));
+    }
+
+    private static OptionalDouble number(Object value) {
+        return value instanceof Number n ? OptionalDouble.of(n.doubleValue()) : OptionalDouble.empty();
+    }
+}

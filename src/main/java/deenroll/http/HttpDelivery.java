@@ -1,0 +1,119 @@
+package deenroll.http;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Base64;
+
+/**
+ * Sends one HTTP request to a monitoring endpoint (alert webhook, Pushgateway,
+ * dead-man switch) and never throws. A server error (5xx), a timeout or a
+ * refused connection is retried with doubling backoff; a 4xx is final, since
+ * sending the same request again cannot fix it. Everything, retries included,
+ * ends within the total budget, so a monitoring outage never holds up the job.
+ * Credentials in the URL ({@code https://user:pass@host/...}) are sent as a
+ * Basic Authorization header, never as part of the request line.
+ */
+public final class HttpDelivery {
+
+    /** What happened: delivered or not, the last HTTP status (0 when none), attempts made, the last problem. */
+    public record Outcome(boolean delivered, int status, int attempts, String problem) {
+    }
+
+    private final HttpClient http;
+    private final Duration attemptTimeout;
+    private final Duration total;
+    private final Duration firstBackoff;
+
+    public HttpDelivery(Duration attemptTimeout, Duration total, Duration firstBackoff) {
+        this.attemptTimeout = attemptTimeout;
+        this.total = total;
+        this.firstBackoff = firstBackoff;
+        this.http = HttpClient.newBuilder().connectTimeout(attemptTimeout).build();
+    }
+
+    /** Two-second attempts, five seconds in all, 250 ms before the first retry. */
+    public static HttpDelivery standard() {
+        return new HttpDelivery(Duration.ofSeconds(2), Duration.ofSeconds(5), Duration.ofMillis(250));
+    }
+
+    public Outcome send(String method, URI url, String contentType, byte[] body) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(withoutUserInfo(url))
+                .header("Content-Type", contentType)
+                .method(method, HttpRequest.BodyPublishers.ofByteArray(body));
+        if (url.getRawUserInfo() != null) {
+            request.header("Authorization", "Basic " + Base64.getEncoder()
+                    .encodeToString(decode(url.getRawUserInfo()).getBytes(StandardCharsets.UTF_8)));
+        }
+        Instant deadline = Instant.now().plus(total);
+        Duration backoff = firstBackoff;
+        int attempts = 0;
+        int status = 0;
+        String problem = "not attempted";
+        while (true) {
+            Duration left = Duration.between(Instant.now(), deadline);
+            if (left.isNegative() || left.isZero()) {
+                return new Outcome(false, status, attempts, problem + " (gave up after " + attempts + " attempt(s))");
+            }
+            attempts++;
+            try {
+                HttpResponse<Void> response = http.send(
+                        request.timeout(min(attemptTimeout, left)).build(), HttpResponse.BodyHandlers.discarding());
+                status = response.statusCode();
+                if (status < 300) {
+                    return new Outcome(true, status, attempts, null);
+                }
+                problem = "HTTP " + status;
+                if (status < 500) {
+                    return new Outcome(false, status, attempts, problem);
+                }
+            } catch (IOException e) {
+                problem = e.getClass().getSimpleName();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return new Outcome(false, status, attempts, "interrupted");
+            }
+            if (Duration.between(Instant.now(), deadline).compareTo(backoff) <= 0) {
+                return new Outcome(false, status, attempts, problem + " (gave up after " + attempts + " attempt(s))");
+            }
+            try {
+                Thread.sleep(backoff.toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return new Outcome(false, status, attempts, "interrupted");
+            }
+            backoff = backoff.multipliedBy(2);
+        }
+    }
+
+    /** The part of a URL that may be logged: webhook and ping URLs carry their token in the path. */
+    public static String describe(URI url) {
+        return url.getScheme() + "://" + url.getHost() + (url.getPort() < 0 ? "" : ":" + url.getPort());
+    }
+
+    private static URI withoutUserInfo(URI url) {
+        if (url.getRawUserInfo() == null) {
+            return url;
+        }
+        try {
+            return new URI(url.getScheme(), null, url.getHost(), url.getPort(), url.getRawPath() == null ? null : url.getPath(),
+                    url.getQuery(), url.getFragment());
+        } catch (URISyntaxException e) {
+            throw new IllegalArgumentException("URL without credentials", e);
+        }
+    }
+
+    private static String decode(String userInfo) {
+        return java.net.URLDecoder.decode(userInfo.replace("+", "%2B"), StandardCharsets.UTF_8);
+    }
+
+    private static Duration min(Duration a, Duration b) {
+        return a.compareTo(b) <= 0 ? a : b;
+    }
+}

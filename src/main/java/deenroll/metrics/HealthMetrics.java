@@ -1,0 +1,38 @@
+package deenroll.metrics;
+
+import deenroll.health.HealthNumbers;
+import deenroll.health.HealthReport;
+import io.prometheus.metrics.model.snapshots.MetricSnapshot;
+import io.prometheus.metrics.model.snapshots.MetricSnapshots;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The health check's numbers as metrics, under names of their own
+ * ({@code deenroll_health_*}): node_exporter rejects the same series from two
+ * files, and the run writes {@code deenroll_stuck_leads}.
+ */
+public final class HealthMetrics {
+
+    private HealthMetrics() {
+    }
+
+    public static MetricSnapshots of(HealthReport report) {
+        List<MetricSnapshot> metrics = new ArrayList<>();
+        metrics.add(RunMetrics.gauge("deenroll_health_status",
+                "Result of the last health check: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN", report.level().exitCode()));
+        HealthNumbers n = new HealthNumbers(report);
+        n.stuckLeads().ifPresent(v -> metrics.add(RunMetrics.gauge("deenroll_health_stuck_leads",
+                "Stuck leads seen by the last health check", v)));
+        n.successRatePercent().ifPresent(v -> metrics.add(RunMetrics.gauge("deenroll_health_success_rate_24h_percent",
+                "Share of the last 24h's finished runs that did not fail", v)));
+        n.failedRuns().ifPresent(v -> metrics.add(RunMetrics.gauge("deenroll_health_failed_runs_24h",
+                "Failed runs in the last 24h, all clients", v)));
+        n.hoursSinceSuccessMax().ifPresent(v -> metrics.add(RunMetrics.gauge("deenroll_health_hours_since_success_max",
+                "Hours since the last success of the active client that waited longest", v)));
+        n.averageSeconds().ifPresent(v -> metrics.add(RunMetrics.gauge("deenroll_health_average_run_seconds_24h",
+                "Average wall time of an invocation in the last 24h", v)));
+        return new MetricSnapshots(metrics);
+    }
+}

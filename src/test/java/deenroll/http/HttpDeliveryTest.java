@@ -1,0 +1,93 @@
+package deenroll.http;
+
+import deenroll.support.HttpRecorder;
+import org.junit.jupiter.api.Test;
+
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Base64;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Retries on 5xx and timeouts, never on 4xx, within a total budget; URL credentials become a header. */
+class HttpDeliveryTest {
+
+    private static final byte[] BODY = "{\"a\":1}".getBytes(StandardCharsets.UTF_8);
+
+    private static HttpDelivery delivery(Duration attempt, Duration total) {
+        return new HttpDelivery(attempt, total, Duration.ofMillis(50));
+    }
+
+    @Test
+    void serverErrorsAreRetriedUntilDelivered() throws Exception {
+        try (HttpRecorder server = new HttpRecorder(503, 502, 200)) {
+            HttpDelivery.Outcome outcome = delivery(Duration.ofSeconds(2), Duration.ofSeconds(10))
+                    .send("POST", URI.create(server.url("/hook")), "application/json", BODY);
+
+            assertThat(outcome.delivered()).isTrue();
+            assertThat(outcome.attempts()).isEqualTo(3);
+            assertThat(server.requests()).extracting(HttpRecorder.Request::body).containsOnly("{\"a\":1}").hasSize(3);
+        }
+    }
+
+    @Test
+    void aClientErrorIsNotRetried() throws Exception {
+        try (HttpRecorder server = new HttpRecorder(400, 200)) {
+            HttpDelivery.Outcome outcome = delivery(Duration.ofSeconds(2), Duration.ofSeconds(10))
+                    .send("POST", URI.create(server.url("/hook")), "application/json", BODY);
+
+            assertThat(outcome.delivered()).isFalse();
+            assertThat(outcome.status()).isEqualTo(400);
+            assertThat(server.requests()).hasSize(1);
+        }
+    }
+
+    @Test
+    void aTimedOutAttemptIsRetried() throws Exception {
+        try (HttpRecorder server = new HttpRecorder(200).hanging(0, Duration.ofSeconds(5))) {
+            HttpDelivery.Outcome outcome = delivery(Duration.ofMillis(300), Duration.ofSeconds(4))
+                    .send("POST", URI.create(server.url("/hook")), "application/json", BODY);
+
+            assertThat(outcome.delivered()).isTrue();
+            assertThat(outcome.attempts()).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void aServerThatKeepsFailingIsGivenUpOnWithinTheBudget() throws Exception {
+        try (HttpRecorder server = new HttpRecorder(500)) {
+            // backoff 50, 100, 200, 400 ms: a 500 ms budget leaves room for at most 4 attempts
+            HttpDelivery.Outcome outcome = delivery(Duration.ofMillis(300), Duration.ofMillis(500))
+                    .send("POST", URI.create(server.url("/hook")), "application/json", BODY);
+
+            assertThat(outcome.delivered()).isFalse();
+            assertThat(outcome.problem()).contains("HTTP 500").contains("gave up");
+            assertThat(server.requests().size()).isBetween(1, 4);
+        }
+    }
+
+    @Test
+    void anUnreachableServerIsNotDeliveredAndDoesNotThrow() {
+        HttpDelivery.Outcome outcome = delivery(Duration.ofMillis(300), Duration.ofMillis(500))
+                .send("POST", URI.create("http://127.0.0.1:1/hook"), "application/json", BODY);
+
+        assertThat(outcome.delivered()).isFalse();
+        assertThat(outcome.problem()).contains("ConnectException");
+    }
+
+    @Test
+    void credentialsInTheUrlAreSentAsBasicAuthAndNotInThePath() throws Exception {
+        try (HttpRecorder server = new HttpRecorder(200)) {
+            URI url = URI.create(server.url("/metrics").replace("http://", "http://push:s3cr%40t@"));
+
+            delivery(Duration.ofSeconds(2), Duration.ofSeconds(5)).send("PUT", url, "text/plain", BODY);
+
+            HttpRecorder.Request request = server.requests().get(0);
+            assertThat(request.path()).isEqualTo("/metrics");
+            assertThat(request.authorization()).isEqualTo("Basic "
+                    + Base64.getEncoder().encodeToString("push:s3cr@t".getBytes(StandardCharsets.UTF_8)));
+            assertThat(HttpDelivery.describe(url)).doesNotContain("s3cr").doesNotContain("/metrics");
+        }
+    }
+}
