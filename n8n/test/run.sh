@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Opt-in end-to-end test of n8n/de-enrollment-workflow.json in a real n8n 2.x
-# (not part of `./mvnw verify`: the install takes ~15 minutes and ~3 GB).
+# (not part of `./mvnw verify`: the install takes ~8-15 minutes and ~3 GB;
+# .github/workflows/n8n.yml runs it on demand and weekly).
 #
 #   n8n/test/run.sh                     # installs Node 24 and n8n into a temp folder
 #   N8N_TEST_PREFIX=/var/tmp/n8n n8n/test/run.sh   # keeps the install there, reused next time
