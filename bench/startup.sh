@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# bench/startup.sh [REPS] : where deenroll's start-up time goes (docs/performance.md).
+#
+# On a copy of the S deenroll template (bench/run.sh S builds it) drained by one
+# run, so every later run has nothing to do (50 clients, 0 eligible), it times,
+# REPS times each, interleaved, with the launcher's JVM flags:
+#   jvm          java -version                  (the JVM alone)
+#   help         deenroll --help
+#   idle         deenroll run (nothing to do)
+#   help-cds / idle-cds   the same with -XX:SharedArchiveFile: an application
+#                class-data-sharing archive dumped once by an idle run with
+#                -XX:ArchiveClassesAtExit (JDK 13+; JDK 19+ could use
+#                -XX:+AutoCreateSharedArchive instead)
+# and, once, a class-loading timeline (-Xlog:class+load with JVM uptime) of an
+# idle run with and without the archive: when the CLI, the pool, the driver,
+# jOOQ, the schema check and the engine's first batch are reached.
+# Also the round-trip and commit latency of this machine right now (pgbench),
+# which is what a JDBC batch pays on top of the server's own work.
+# env as bench/run.sh (PGHOST PGPORT PGUSER OUT DEENROLL_JAVA_OPTS).
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/.." && pwd)
+export PGHOST=${PGHOST:-127.0.0.1} PGPORT=${PGPORT:-5602} PGUSER=${PGUSER:-postgres}
+OUT=${OUT:-/tmp/deenroll-bench-wt}
+reps=${1:-5}
+mkdir -p "$OUT"
+q() { PGOPTIONS="-c client_min_messages=warning" psql -X -q -v ON_ERROR_STOP=1 -d postgres -Atc "$1"; }
+[ "$(q "SELECT count(*) FROM pg_database WHERE datname = 'bench_s_deenroll'")" = 1 ] \
+  || { echo "run bench/run.sh S first (it builds bench_s_deenroll)" >&2; exit 2; }
+jar="$ROOT/target/deenroll.jar"
+"$ROOT/deenroll" --version >/dev/null
+java_opts=${DEENROLL_JAVA_OPTS:-$(sed -n 's/.*DEENROLL_JAVA_OPTS:-\([^}]*\)}.*/\1/p' "$ROOT/deenroll")}
+db=bench_startup_$$
+q "DROP DATABASE IF EXISTS $db"; q "CREATE DATABASE $db TEMPLATE bench_s_deenroll"
+export DATABASE_URL="postgres://$PGUSER@$PGHOST:$PGPORT/$db"
+jsa="$OUT/deenroll-app.jsa"
+# shellcheck disable=SC2086
+java $java_opts -jar "$jar" run >/dev/null 2>&1                      # drain: nothing left to do
+rm -f "$jsa"
+# shellcheck disable=SC2086
+java $java_opts -XX:ArchiveClassesAtExit="$jsa" -jar "$jar" run >/dev/null 2>"$OUT/cds-dump.log"
+echo "app CDS archive: $(du -h "$jsa" | cut -f1)"
+
+psi() { sed -n 's/^some avg10=\([0-9.]*\).*/\1/p' /proc/pressure/cpu 2>/dev/null || true; }
+declare -A T
+one() { # name cmd...
+  local name=$1 t0 t1; shift
+  local p; p=$(psi)
+  t0=$(date +%s%N); "$@" >/dev/null 2>&1 || true; t1=$(date +%s%N)
+  T[$name]="${T[$name]:-} $(( (t1 - t0) / 1000000 ))"
+  printf '%s\t%s\t%s\n' "$name" "$(( (t1 - t0) / 1000000 ))" "$p" >>"$OUT/startup.tsv"
+}
+for r in $(seq 1 "$reps"); do
+  # shellcheck disable=SC2086
+  {
+    one jvm      java $java_opts -version
+    one help     java $java_opts -jar "$jar" --help
+    one help-cds java $java_opts -XX:SharedArchiveFile="$jsa" -jar "$jar" --help
+    one idle     java $java_opts -jar "$jar" run
+    one idle-cds java $java_opts -XX:SharedArchiveFile="$jsa" -jar "$jar" run
+  }
+done
+echo "| what | median ms | runs (ms) | CPU PSI avg10 now |"
+echo "|---|---|---|---|"
+for k in jvm help help-cds idle idle-cds; do
+  printf '| %s | **%s** | %s | %s |\n' "$k" "$(echo ${T[$k]} | tr ' ' '\n' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')" "${T[$k]# }" "$(psi)"
+done
+
+timeline() { # label extra-opts
+  local f="$OUT/classload-$1.log"
+  # shellcheck disable=SC2086
+  java $java_opts $2 -Xlog:class+load:file="$f":uptime -jar "$jar" run >/dev/null 2>&1
+  printf '| %s | %s | %s |' "$1" "$(grep -c 'source:' "$f")" "$(grep -c 'shared objects file' "$f")"
+  for c in 'deenroll.cli.Main ' 'deenroll.cli.RunCommand ' 'com.zaxxer.hikari.HikariConfig ' 'org.jooq.impl.DSL ' \
+           'deenroll.db.SchemaCheck ' 'deenroll.engine.Batches ' 'deenroll.cli.RunReport '; do
+    printf ' %s |' "$(grep -m1 -- "$c" "$f" | sed -n 's/^\[\([0-9.]*s\)\].*/\1/p')"
+  done
+  printf ' %s |\n' "$(tail -1 "$f" | sed -n 's/^\[\([0-9.]*s\)\].*/\1/p')"
+}
+echo
+echo "class loading timeline of one idle run (JVM uptime when the class is loaded)"
+echo "| run | classes | from CDS | Main | RunCommand | Hikari | jOOQ DSL | SchemaCheck (pool up, 1st query done) | Batches (1st batch) | RunReport (all clients done) | last class |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
+timeline default ""
+timeline app-cds "-XX:SharedArchiveFile=$jsa"
+echo "loaded classes by library (default run): $(for p in org.jooq com.fasterxml ch.qos org.slf4j org.postgresql com.zaxxer picocli org.flywaydb deenroll. 'java\.' 'jdk\.\|sun\.'; do printf '%s=%s ' "$p" "$(grep -c " $p" "$OUT/classload-default.log")"; done)"
+
+echo
+echo "round trip and commit latency now (pgbench, 1 client, 5 s each; CPU PSI avg10 $(psi))"
+printf 'SELECT 1;\n' >"$OUT/rt.sql"
+printf 'INSERT INTO bench_commit VALUES (1);\n' >"$OUT/commit.sql"
+psql -X -q -d "$db" -c "CREATE TABLE bench_commit (x int)"
+for s in rt commit; do
+  printf '%s: ' "$s"; pgbench -n -M prepared -c 1 -T 5 -f "$OUT/$s.sql" "$db" 2>/dev/null | grep -E 'latency average' || true
+done
+q "DROP DATABASE IF EXISTS $db"
