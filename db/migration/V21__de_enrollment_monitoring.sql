@@ -69,8 +69,11 @@ CREATE INDEX IF NOT EXISTS de_enrollment_lead_log_processed_idx ON de_enrollment
 -- Leads still in a sequence, by campaign and position: "leads of campaign C at
 -- position >= len(C)" is a short range scan, so a pass with little to do costs
 -- little however many leads exist. A lead leaves the index when de-enrolled.
+-- The id makes (position, id) a total order, so each batch of a run resumes
+-- exactly after the previous one instead of re-reading the index entries of
+-- leads it already de-enrolled (they stay until VACUUM).
 CREATE INDEX IF NOT EXISTS leads_de_enrollment_pending_idx
-  ON leads (campaign_link_id, current_message_position)
+  ON leads (campaign_link_id, current_message_position, id)
   WHERE is_active AND completed_at IS NULL;
 
 -- ---------------------------------------------------------------- the rules
@@ -140,26 +143,41 @@ $$;
 -- runner holds, and leads that already failed in this run (p_run_id), so a bad
 -- row is tried once per run, not forever. The row lock re-checks eligibility on
 -- the newest row version, so a lead de-enrolled meanwhile is not returned.
+-- Campaigns are walked in id order and their leads in (position, id) order; a
+-- run passes the last (campaign, position, lead) of its previous batch as
+-- p_after_* to resume right after it. Without them the walk starts at the top.
 CREATE OR REPLACE FUNCTION get_leads_for_de_enrollment(p_client_id uuid,
                                                        p_batch_size integer,
-                                                       p_run_id uuid DEFAULT NULL)
-RETURNS TABLE (lead_id uuid, campaign_id uuid)
+                                                       p_run_id uuid DEFAULT NULL,
+                                                       p_after_campaign uuid DEFAULT NULL,
+                                                       p_after_position integer DEFAULT NULL,
+                                                       p_after_lead uuid DEFAULT NULL)
+RETURNS TABLE (lead_id uuid, campaign_id uuid, message_position integer)
 LANGUAGE sql VOLATILE
 AS $$
-  SELECT e.id, c.id
+  SELECT e.id, c.id, e.current_message_position
   FROM (SELECT id, de_enrollment_sequence_length(messages) AS sequence_length
         FROM campaigns
         WHERE client_id = p_client_id
           AND de_enrollment_sequence_length(messages) IS NOT NULL
+          AND (p_after_campaign IS NULL OR id >= p_after_campaign)
         ORDER BY id) AS c
   CROSS JOIN LATERAL (
-    SELECT l.id
+    SELECT l.id, l.current_message_position
     FROM leads AS l
     WHERE l.campaign_link_id = c.id
       AND de_enrollment_is_eligible(l.is_active, l.completed_at, l.current_message_position,
                                     c.sequence_length)
+      -- in the campaign the previous batch ended in, only what comes after its last lead
+      -- (elsewhere from the start: an eligible lead has a position of at least 1)
+      AND (l.current_message_position, l.id) > (
+            CASE WHEN c.id = p_after_campaign THEN p_after_position ELSE 0 END,
+            CASE WHEN c.id = p_after_campaign THEN p_after_lead
+                 ELSE '00000000-0000-0000-0000-000000000000'::uuid END)
       AND NOT EXISTS (SELECT 1 FROM de_enrollment_lead_log AS g
                       WHERE g.run_id = p_run_id AND g.lead_id = l.id AND g.action = 'error')
+    ORDER BY l.current_message_position, l.id
+    LIMIT p_batch_size
     FOR UPDATE OF l SKIP LOCKED
   ) AS e
   LIMIT p_batch_size
@@ -169,10 +187,14 @@ $$;
 -- statement: lead update with history entry, one lead-log row each, and the
 -- campaign counters moved by exactly the rows the UPDATE returned. Returns the
 -- count per outcome. Raises on any error; process_de_enrollment_batch isolates them.
+-- PL/pgSQL so that the statement's plan is prepared once per session, not per batch.
 CREATE OR REPLACE FUNCTION de_enrollment_apply(p_run_id uuid, p_lead_ids uuid[])
 RETURNS jsonb
-LANGUAGE sql VOLATILE
-AS $$
+LANGUAGE plpgsql VOLATILE
+AS $fn$
+DECLARE
+  v_by_outcome jsonb;
+BEGIN
   WITH upd AS (
     UPDATE leads AS l
     SET is_active        = false,
@@ -214,8 +236,11 @@ AS $$
     WHERE c.id = s.campaign_link_id
   )
   SELECT coalesce(jsonb_object_agg(o.outcome, o.n), '{}'::jsonb)
-  FROM (SELECT outcome, count(*) AS n FROM upd GROUP BY outcome) AS o
-$$;
+  INTO v_by_outcome
+  FROM (SELECT outcome, count(*) AS n FROM upd GROUP BY outcome) AS o;
+  RETURN v_by_outcome;
+END
+$fn$;
 
 -- Adds two {outcome: count} objects.
 CREATE OR REPLACE FUNCTION de_enrollment_add_counts(p_a jsonb, p_b jsonb)
@@ -236,7 +261,8 @@ $$;
 -- run's counts are exactly as durable as the batch.
 -- Transient errors (serialization, deadlock, cancel/timeout, lock timeout,
 -- shutdown) are re-raised for the caller to retry the whole batch.
-CREATE OR REPLACE FUNCTION process_de_enrollment_batch(p_run_id uuid, p_lead_ids uuid[])
+CREATE OR REPLACE FUNCTION process_de_enrollment_batch(p_run_id uuid, p_lead_ids uuid[],
+                                                       p_campaign_ids uuid[] DEFAULT NULL)
 RETURNS TABLE (leads_evaluated integer,
                leads_de_enrolled integer,
                leads_skipped integer,
@@ -253,9 +279,11 @@ BEGIN
 
   IF leads_evaluated > 0 THEN
     -- Campaign rows are locked in id order before their counters move, so two
-    -- runners whose batches share campaigns never deadlock on them.
+    -- runners whose batches share campaigns never deadlock on them. The caller
+    -- may pass the batch's campaigns (it has them); else they are looked up.
     PERFORM 1 FROM campaigns
-    WHERE id IN (SELECT campaign_link_id FROM leads WHERE id = ANY (p_lead_ids))
+    WHERE id = ANY (coalesce(p_campaign_ids,
+                             ARRAY(SELECT campaign_link_id FROM leads WHERE id = ANY (p_lead_ids))))
     ORDER BY id
     FOR NO KEY UPDATE;
 

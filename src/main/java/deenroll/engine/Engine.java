@@ -124,13 +124,16 @@ public final class Engine {
             runs.start(runId, invocationId, client.id(), request.runType(), request.budget());
             LOG.info("client {} ({}): run {} started", client.name(), client.id(), runId);
             RunStatus status = RunStatus.SUCCESS;
+            BatchCursor cursor = null;
             while (true) {
-                Counts batch = batches.next(runId, client.id(), request.batchSize());
+                Batch batch = batches.next(runId, client.id(), request.batchSize(), cursor);
                 batchCount++;
-                counts = counts.plus(batch);
+                counts = counts.plus(batch.counts());
+                cursor = batch.last();
                 LOG.debug("client {}: batch {} de-enrolled {} of {} locked", client.name(), batchCount,
-                        batch.deEnrolled(), batch.evaluated());
-                if (batch.evaluated() < request.batchSize()) {
+                        batch.counts().deEnrolled(), batch.counts().evaluated());
+                // fewer than asked: the walk reached the end of the client's campaigns
+                if (batch.counts().evaluated() < request.batchSize()) {
                     break;
                 }
                 if (stop.requested() || !clock.instant().isBefore(deadline)) {

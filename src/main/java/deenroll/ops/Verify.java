@@ -31,7 +31,7 @@ public final class Verify {
             "campaigns", List.of("is_active", "active_leads_count", "completed_leads_count", "opted_out_count",
                     "booked_count", "deactivated_at", "last_enrollment_at", "auto_discovered"));
     private static final List<String> FUNCTIONS = List.of(
-            "get_leads_for_de_enrollment(uuid,integer,uuid)", "process_de_enrollment_batch(uuid,uuid[])",
+            "get_leads_for_de_enrollment(uuid,integer,uuid,uuid,integer,uuid)", "process_de_enrollment_batch(uuid,uuid[],uuid[])",
             "de_enrollment_is_eligible(boolean,timestamp with time zone,integer,integer)",
             "de_enrollment_sequence_length(jsonb)", "de_enrollment_outcome(boolean,boolean)",
             "de_enrollment_campaign_counters()", "de_enrollment_stuck_leads(interval)");

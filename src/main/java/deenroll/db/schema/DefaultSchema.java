@@ -204,7 +204,9 @@ public class DefaultSchema extends SchemaImpl {
     }
 
     /**
-     * p_client_id uuid, p_batch_size integer, p_run_id uuid DEFAULT NULL::uuid
+     * p_client_id uuid, p_batch_size integer, p_run_id uuid DEFAULT NULL::uuid,
+     * p_after_campaign uuid DEFAULT NULL::uuid, p_after_position integer
+     * DEFAULT NULL::integer, p_after_lead uuid DEFAULT NULL::uuid
      */
     public final GetLeadsForDeEnrollment GET_LEADS_FOR_DE_ENROLLMENT = GetLeadsForDeEnrollment.GET_LEADS_FOR_DE_ENROLLMENT;
 
@@ -216,11 +218,17 @@ public class DefaultSchema extends SchemaImpl {
         , UUID pClientId
         , Integer pBatchSize
         , UUID pRunId
+        , UUID pAfterCampaign
+        , Integer pAfterPosition
+        , UUID pAfterLead
     ) {
         return configuration.dsl().selectFrom(deenroll.db.schema.tables.GetLeadsForDeEnrollment.GET_LEADS_FOR_DE_ENROLLMENT.call(
               pClientId
             , pBatchSize
             , pRunId
+            , pAfterCampaign
+            , pAfterPosition
+            , pAfterLead
         )).fetch();
     }
 
@@ -231,11 +239,17 @@ public class DefaultSchema extends SchemaImpl {
           UUID pClientId
         , Integer pBatchSize
         , UUID pRunId
+        , UUID pAfterCampaign
+        , Integer pAfterPosition
+        , UUID pAfterLead
     ) {
         return deenroll.db.schema.tables.GetLeadsForDeEnrollment.GET_LEADS_FOR_DE_ENROLLMENT.call(
             pClientId,
             pBatchSize,
-            pRunId
+            pRunId,
+            pAfterCampaign,
+            pAfterPosition,
+            pAfterLead
         );
     }
 
@@ -246,11 +260,17 @@ public class DefaultSchema extends SchemaImpl {
           Field<UUID> pClientId
         , Field<Integer> pBatchSize
         , Field<UUID> pRunId
+        , Field<UUID> pAfterCampaign
+        , Field<Integer> pAfterPosition
+        , Field<UUID> pAfterLead
     ) {
         return deenroll.db.schema.tables.GetLeadsForDeEnrollment.GET_LEADS_FOR_DE_ENROLLMENT.call(
             pClientId,
             pBatchSize,
-            pRunId
+            pRunId,
+            pAfterCampaign,
+            pAfterPosition,
+            pAfterLead
         );
     }
 
@@ -260,7 +280,8 @@ public class DefaultSchema extends SchemaImpl {
     public final Leads LEADS = Leads.LEADS;
 
     /**
-     * p_run_id uuid, p_lead_ids uuid[]
+     * p_run_id uuid, p_lead_ids uuid[], p_campaign_ids uuid[] DEFAULT
+     * NULL::uuid[]
      */
     public final ProcessDeEnrollmentBatch PROCESS_DE_ENROLLMENT_BATCH = ProcessDeEnrollmentBatch.PROCESS_DE_ENROLLMENT_BATCH;
 
@@ -271,10 +292,12 @@ public class DefaultSchema extends SchemaImpl {
           Configuration configuration
         , UUID pRunId
         , UUID[] pLeadIds
+        , UUID[] pCampaignIds
     ) {
         return configuration.dsl().selectFrom(deenroll.db.schema.tables.ProcessDeEnrollmentBatch.PROCESS_DE_ENROLLMENT_BATCH.call(
               pRunId
             , pLeadIds
+            , pCampaignIds
         )).fetch();
     }
 
@@ -284,10 +307,12 @@ public class DefaultSchema extends SchemaImpl {
     public static ProcessDeEnrollmentBatch PROCESS_DE_ENROLLMENT_BATCH(
           UUID pRunId
         , UUID[] pLeadIds
+        , UUID[] pCampaignIds
     ) {
         return deenroll.db.schema.tables.ProcessDeEnrollmentBatch.PROCESS_DE_ENROLLMENT_BATCH.call(
             pRunId,
-            pLeadIds
+            pLeadIds,
+            pCampaignIds
         );
     }
 
@@ -297,10 +322,12 @@ public class DefaultSchema extends SchemaImpl {
     public static ProcessDeEnrollmentBatch PROCESS_DE_ENROLLMENT_BATCH(
           Field<UUID> pRunId
         , Field<UUID[]> pLeadIds
+        , Field<UUID[]> pCampaignIds
     ) {
         return deenroll.db.schema.tables.ProcessDeEnrollmentBatch.PROCESS_DE_ENROLLMENT_BATCH.call(
             pRunId,
-            pLeadIds
+            pLeadIds,
+            pCampaignIds
         );
     }
 

@@ -422,11 +422,17 @@ public class Routines {
         , UUID pClientId
         , Integer pBatchSize
         , UUID pRunId
+        , UUID pAfterCampaign
+        , Integer pAfterPosition
+        , UUID pAfterLead
     ) {
         return configuration.dsl().selectFrom(deenroll.db.schema.tables.GetLeadsForDeEnrollment.GET_LEADS_FOR_DE_ENROLLMENT.call(
               pClientId
             , pBatchSize
             , pRunId
+            , pAfterCampaign
+            , pAfterPosition
+            , pAfterLead
         )).fetch();
     }
 
@@ -437,11 +443,17 @@ public class Routines {
           UUID pClientId
         , Integer pBatchSize
         , UUID pRunId
+        , UUID pAfterCampaign
+        , Integer pAfterPosition
+        , UUID pAfterLead
     ) {
         return deenroll.db.schema.tables.GetLeadsForDeEnrollment.GET_LEADS_FOR_DE_ENROLLMENT.call(
             pClientId,
             pBatchSize,
-            pRunId
+            pRunId,
+            pAfterCampaign,
+            pAfterPosition,
+            pAfterLead
         );
     }
 
@@ -452,11 +464,17 @@ public class Routines {
           Field<UUID> pClientId
         , Field<Integer> pBatchSize
         , Field<UUID> pRunId
+        , Field<UUID> pAfterCampaign
+        , Field<Integer> pAfterPosition
+        , Field<UUID> pAfterLead
     ) {
         return deenroll.db.schema.tables.GetLeadsForDeEnrollment.GET_LEADS_FOR_DE_ENROLLMENT.call(
             pClientId,
             pBatchSize,
-            pRunId
+            pRunId,
+            pAfterCampaign,
+            pAfterPosition,
+            pAfterLead
         );
     }
 
@@ -467,10 +485,12 @@ public class Routines {
           Configuration configuration
         , UUID pRunId
         , UUID[] pLeadIds
+        , UUID[] pCampaignIds
     ) {
         return configuration.dsl().selectFrom(deenroll.db.schema.tables.ProcessDeEnrollmentBatch.PROCESS_DE_ENROLLMENT_BATCH.call(
               pRunId
             , pLeadIds
+            , pCampaignIds
         )).fetch();
     }
 
@@ -480,10 +500,12 @@ public class Routines {
     public static ProcessDeEnrollmentBatch processDeEnrollmentBatch(
           UUID pRunId
         , UUID[] pLeadIds
+        , UUID[] pCampaignIds
     ) {
         return deenroll.db.schema.tables.ProcessDeEnrollmentBatch.PROCESS_DE_ENROLLMENT_BATCH.call(
             pRunId,
-            pLeadIds
+            pLeadIds,
+            pCampaignIds
         );
     }
 
@@ -493,10 +515,12 @@ public class Routines {
     public static ProcessDeEnrollmentBatch processDeEnrollmentBatch(
           Field<UUID> pRunId
         , Field<UUID[]> pLeadIds
+        , Field<UUID[]> pCampaignIds
     ) {
         return deenroll.db.schema.tables.ProcessDeEnrollmentBatch.PROCESS_DE_ENROLLMENT_BATCH.call(
             pRunId,
-            pLeadIds
+            pLeadIds,
+            pCampaignIds
         );
     }
 }

@@ -192,7 +192,9 @@ public class Tables {
     }
 
     /**
-     * p_client_id uuid, p_batch_size integer, p_run_id uuid DEFAULT NULL::uuid
+     * p_client_id uuid, p_batch_size integer, p_run_id uuid DEFAULT NULL::uuid,
+     * p_after_campaign uuid DEFAULT NULL::uuid, p_after_position integer
+     * DEFAULT NULL::integer, p_after_lead uuid DEFAULT NULL::uuid
      */
     public static final GetLeadsForDeEnrollment GET_LEADS_FOR_DE_ENROLLMENT = GetLeadsForDeEnrollment.GET_LEADS_FOR_DE_ENROLLMENT;
 
@@ -204,11 +206,17 @@ public class Tables {
         , UUID pClientId
         , Integer pBatchSize
         , UUID pRunId
+        , UUID pAfterCampaign
+        , Integer pAfterPosition
+        , UUID pAfterLead
     ) {
         return configuration.dsl().selectFrom(deenroll.db.schema.tables.GetLeadsForDeEnrollment.GET_LEADS_FOR_DE_ENROLLMENT.call(
               pClientId
             , pBatchSize
             , pRunId
+            , pAfterCampaign
+            , pAfterPosition
+            , pAfterLead
         )).fetch();
     }
 
@@ -219,11 +227,17 @@ public class Tables {
           UUID pClientId
         , Integer pBatchSize
         , UUID pRunId
+        , UUID pAfterCampaign
+        , Integer pAfterPosition
+        , UUID pAfterLead
     ) {
         return deenroll.db.schema.tables.GetLeadsForDeEnrollment.GET_LEADS_FOR_DE_ENROLLMENT.call(
             pClientId,
             pBatchSize,
-            pRunId
+            pRunId,
+            pAfterCampaign,
+            pAfterPosition,
+            pAfterLead
         );
     }
 
@@ -234,11 +248,17 @@ public class Tables {
           Field<UUID> pClientId
         , Field<Integer> pBatchSize
         , Field<UUID> pRunId
+        , Field<UUID> pAfterCampaign
+        , Field<Integer> pAfterPosition
+        , Field<UUID> pAfterLead
     ) {
         return deenroll.db.schema.tables.GetLeadsForDeEnrollment.GET_LEADS_FOR_DE_ENROLLMENT.call(
             pClientId,
             pBatchSize,
-            pRunId
+            pRunId,
+            pAfterCampaign,
+            pAfterPosition,
+            pAfterLead
         );
     }
 
@@ -248,7 +268,8 @@ public class Tables {
     public static final Leads LEADS = Leads.LEADS;
 
     /**
-     * p_run_id uuid, p_lead_ids uuid[]
+     * p_run_id uuid, p_lead_ids uuid[], p_campaign_ids uuid[] DEFAULT
+     * NULL::uuid[]
      */
     public static final ProcessDeEnrollmentBatch PROCESS_DE_ENROLLMENT_BATCH = ProcessDeEnrollmentBatch.PROCESS_DE_ENROLLMENT_BATCH;
 
@@ -259,10 +280,12 @@ public class Tables {
           Configuration configuration
         , UUID pRunId
         , UUID[] pLeadIds
+        , UUID[] pCampaignIds
     ) {
         return configuration.dsl().selectFrom(deenroll.db.schema.tables.ProcessDeEnrollmentBatch.PROCESS_DE_ENROLLMENT_BATCH.call(
               pRunId
             , pLeadIds
+            , pCampaignIds
         )).fetch();
     }
 
@@ -272,10 +295,12 @@ public class Tables {
     public static ProcessDeEnrollmentBatch PROCESS_DE_ENROLLMENT_BATCH(
           UUID pRunId
         , UUID[] pLeadIds
+        , UUID[] pCampaignIds
     ) {
         return deenroll.db.schema.tables.ProcessDeEnrollmentBatch.PROCESS_DE_ENROLLMENT_BATCH.call(
             pRunId,
-            pLeadIds
+            pLeadIds,
+            pCampaignIds
         );
     }
 
@@ -285,10 +310,12 @@ public class Tables {
     public static ProcessDeEnrollmentBatch PROCESS_DE_ENROLLMENT_BATCH(
           Field<UUID> pRunId
         , Field<UUID[]> pLeadIds
+        , Field<UUID[]> pCampaignIds
     ) {
         return deenroll.db.schema.tables.ProcessDeEnrollmentBatch.PROCESS_DE_ENROLLMENT_BATCH.call(
             pRunId,
-            pLeadIds
+            pLeadIds,
+            pCampaignIds
         );
     }
 }

@@ -22,7 +22,9 @@ import org.jooq.impl.TableImpl;
 
 
 /**
- * p_client_id uuid, p_batch_size integer, p_run_id uuid DEFAULT NULL::uuid
+ * p_client_id uuid, p_batch_size integer, p_run_id uuid DEFAULT NULL::uuid,
+ * p_after_campaign uuid DEFAULT NULL::uuid, p_after_position integer DEFAULT
+ * NULL::integer, p_after_lead uuid DEFAULT NULL::uuid
  */
 @SuppressWarnings({ "all", "unchecked", "rawtypes" })
 public class GetLeadsForDeEnrollment extends TableImpl<GetLeadsForDeEnrollmentRecord> {
@@ -52,10 +54,18 @@ public class GetLeadsForDeEnrollment extends TableImpl<GetLeadsForDeEnrollmentRe
      */
     public final TableField<GetLeadsForDeEnrollmentRecord, UUID> CAMPAIGN_ID = createField(DSL.name("campaign_id"), SQLDataType.UUID, this, "");
 
+    /**
+     * The column <code>get_leads_for_de_enrollment.message_position</code>.
+     */
+    public final TableField<GetLeadsForDeEnrollmentRecord, Integer> MESSAGE_POSITION = createField(DSL.name("message_position"), SQLDataType.INTEGER, this, "");
+
     private GetLeadsForDeEnrollment(Name alias, Table<GetLeadsForDeEnrollmentRecord> aliased) {
         this(alias, aliased, new Field[] {
             DSL.val(null, SQLDataType.UUID),
             DSL.val(null, SQLDataType.INTEGER),
+            DSL.val(null, SQLDataType.UUID.defaultValue(DSL.field(DSL.raw("NULL::uuid"), SQLDataType.UUID))),
+            DSL.val(null, SQLDataType.UUID.defaultValue(DSL.field(DSL.raw("NULL::uuid"), SQLDataType.UUID))),
+            DSL.val(null, SQLDataType.INTEGER.defaultValue(DSL.field(DSL.raw("NULL::integer"), SQLDataType.INTEGER))),
             DSL.val(null, SQLDataType.UUID.defaultValue(DSL.field(DSL.raw("NULL::uuid"), SQLDataType.UUID)))
         });
     }
@@ -65,7 +75,7 @@ public class GetLeadsForDeEnrollment extends TableImpl<GetLeadsForDeEnrollmentRe
     }
 
     private GetLeadsForDeEnrollment(Name alias, Table<GetLeadsForDeEnrollmentRecord> aliased, Field<?>[] parameters, Condition where) {
-        super(alias, null, aliased, parameters, DSL.comment("p_client_id uuid, p_batch_size integer, p_run_id uuid DEFAULT NULL::uuid"), TableOptions.function(), where);
+        super(alias, null, aliased, parameters, DSL.comment("p_client_id uuid, p_batch_size integer, p_run_id uuid DEFAULT NULL::uuid, p_after_campaign uuid DEFAULT NULL::uuid, p_after_position integer DEFAULT NULL::integer, p_after_lead uuid DEFAULT NULL::uuid"), TableOptions.function(), where);
     }
 
     /**
@@ -142,11 +152,17 @@ public class GetLeadsForDeEnrollment extends TableImpl<GetLeadsForDeEnrollmentRe
           UUID pClientId
         , Integer pBatchSize
         , UUID pRunId
+        , UUID pAfterCampaign
+        , Integer pAfterPosition
+        , UUID pAfterLead
     ) {
         GetLeadsForDeEnrollment result = new GetLeadsForDeEnrollment(DSL.name("get_leads_for_de_enrollment"), null, new Field[] {
             DSL.val(pClientId, SQLDataType.UUID),
             DSL.val(pBatchSize, SQLDataType.INTEGER),
-            DSL.val(pRunId, SQLDataType.UUID.defaultValue(DSL.field(DSL.raw("NULL::uuid"), SQLDataType.UUID)))
+            DSL.val(pRunId, SQLDataType.UUID.defaultValue(DSL.field(DSL.raw("NULL::uuid"), SQLDataType.UUID))),
+            DSL.val(pAfterCampaign, SQLDataType.UUID.defaultValue(DSL.field(DSL.raw("NULL::uuid"), SQLDataType.UUID))),
+            DSL.val(pAfterPosition, SQLDataType.INTEGER.defaultValue(DSL.field(DSL.raw("NULL::integer"), SQLDataType.INTEGER))),
+            DSL.val(pAfterLead, SQLDataType.UUID.defaultValue(DSL.field(DSL.raw("NULL::uuid"), SQLDataType.UUID)))
         });
 
         return aliased() ? result.as(getUnqualifiedName()) : result;
@@ -159,11 +175,17 @@ public class GetLeadsForDeEnrollment extends TableImpl<GetLeadsForDeEnrollmentRe
           Field<UUID> pClientId
         , Field<Integer> pBatchSize
         , Field<UUID> pRunId
+        , Field<UUID> pAfterCampaign
+        , Field<Integer> pAfterPosition
+        , Field<UUID> pAfterLead
     ) {
         GetLeadsForDeEnrollment result = new GetLeadsForDeEnrollment(DSL.name("get_leads_for_de_enrollment"), null, new Field[] {
             pClientId,
             pBatchSize,
-            pRunId
+            pRunId,
+            pAfterCampaign,
+            pAfterPosition,
+            pAfterLead
         });
 
         return aliased() ? result.as(getUnqualifiedName()) : result;

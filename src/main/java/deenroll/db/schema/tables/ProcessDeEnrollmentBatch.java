@@ -23,7 +23,7 @@ import org.jooq.impl.TableImpl;
 
 
 /**
- * p_run_id uuid, p_lead_ids uuid[]
+ * p_run_id uuid, p_lead_ids uuid[], p_campaign_ids uuid[] DEFAULT NULL::uuid[]
  */
 @SuppressWarnings({ "all", "unchecked", "rawtypes" })
 public class ProcessDeEnrollmentBatch extends TableImpl<ProcessDeEnrollmentBatchRecord> {
@@ -71,7 +71,8 @@ public class ProcessDeEnrollmentBatch extends TableImpl<ProcessDeEnrollmentBatch
     private ProcessDeEnrollmentBatch(Name alias, Table<ProcessDeEnrollmentBatchRecord> aliased) {
         this(alias, aliased, new Field[] {
             DSL.val(null, SQLDataType.UUID),
-            DSL.val(null, SQLDataType.UUID.array())
+            DSL.val(null, SQLDataType.UUID.array()),
+            DSL.val(null, SQLDataType.UUID.array().defaultValue(DSL.field(DSL.raw("NULL::uuid[]"), SQLDataType.UUID.array())))
         });
     }
 
@@ -80,7 +81,7 @@ public class ProcessDeEnrollmentBatch extends TableImpl<ProcessDeEnrollmentBatch
     }
 
     private ProcessDeEnrollmentBatch(Name alias, Table<ProcessDeEnrollmentBatchRecord> aliased, Field<?>[] parameters, Condition where) {
-        super(alias, null, aliased, parameters, DSL.comment("p_run_id uuid, p_lead_ids uuid[]"), TableOptions.function(), where);
+        super(alias, null, aliased, parameters, DSL.comment("p_run_id uuid, p_lead_ids uuid[], p_campaign_ids uuid[] DEFAULT NULL::uuid[]"), TableOptions.function(), where);
     }
 
     /**
@@ -156,10 +157,12 @@ public class ProcessDeEnrollmentBatch extends TableImpl<ProcessDeEnrollmentBatch
     public ProcessDeEnrollmentBatch call(
           UUID pRunId
         , UUID[] pLeadIds
+        , UUID[] pCampaignIds
     ) {
         ProcessDeEnrollmentBatch result = new ProcessDeEnrollmentBatch(DSL.name("process_de_enrollment_batch"), null, new Field[] {
             DSL.val(pRunId, SQLDataType.UUID),
-            DSL.val(pLeadIds, SQLDataType.UUID.array())
+            DSL.val(pLeadIds, SQLDataType.UUID.array()),
+            DSL.val(pCampaignIds, SQLDataType.UUID.array().defaultValue(DSL.field(DSL.raw("NULL::uuid[]"), SQLDataType.UUID.array())))
         });
 
         return aliased() ? result.as(getUnqualifiedName()) : result;
@@ -171,10 +174,12 @@ public class ProcessDeEnrollmentBatch extends TableImpl<ProcessDeEnrollmentBatch
     public ProcessDeEnrollmentBatch call(
           Field<UUID> pRunId
         , Field<UUID[]> pLeadIds
+        , Field<UUID[]> pCampaignIds
     ) {
         ProcessDeEnrollmentBatch result = new ProcessDeEnrollmentBatch(DSL.name("process_de_enrollment_batch"), null, new Field[] {
             pRunId,
-            pLeadIds
+            pLeadIds,
+            pCampaignIds
         });
 
         return aliased() ? result.as(getUnqualifiedName()) : result;

@@ -12,7 +12,9 @@ import org.jooq.impl.TableRecordImpl;
 
 
 /**
- * p_client_id uuid, p_batch_size integer, p_run_id uuid DEFAULT NULL::uuid
+ * p_client_id uuid, p_batch_size integer, p_run_id uuid DEFAULT NULL::uuid,
+ * p_after_campaign uuid DEFAULT NULL::uuid, p_after_position integer DEFAULT
+ * NULL::integer, p_after_lead uuid DEFAULT NULL::uuid
  */
 @SuppressWarnings({ "all", "unchecked", "rawtypes" })
 public class GetLeadsForDeEnrollmentRecord extends TableRecordImpl<GetLeadsForDeEnrollmentRecord> {
@@ -47,6 +49,20 @@ public class GetLeadsForDeEnrollmentRecord extends TableRecordImpl<GetLeadsForDe
         return (UUID) get(1);
     }
 
+    /**
+     * Setter for <code>get_leads_for_de_enrollment.message_position</code>.
+     */
+    public void setMessagePosition(Integer value) {
+        set(2, value);
+    }
+
+    /**
+     * Getter for <code>get_leads_for_de_enrollment.message_position</code>.
+     */
+    public Integer getMessagePosition() {
+        return (Integer) get(2);
+    }
+
     // -------------------------------------------------------------------------
     // Constructors
     // -------------------------------------------------------------------------
@@ -61,11 +77,12 @@ public class GetLeadsForDeEnrollmentRecord extends TableRecordImpl<GetLeadsForDe
     /**
      * Create a detached, initialised GetLeadsForDeEnrollmentRecord
      */
-    public GetLeadsForDeEnrollmentRecord(UUID leadId, UUID campaignId) {
+    public GetLeadsForDeEnrollmentRecord(UUID leadId, UUID campaignId, Integer messagePosition) {
         super(GetLeadsForDeEnrollment.GET_LEADS_FOR_DE_ENROLLMENT);
 
         setLeadId(leadId);
         setCampaignId(campaignId);
+        setMessagePosition(messagePosition);
         resetChangedOnNotNull();
     }
 }

@@ -11,7 +11,7 @@ import org.jooq.impl.TableRecordImpl;
 
 
 /**
- * p_run_id uuid, p_lead_ids uuid[]
+ * p_run_id uuid, p_lead_ids uuid[], p_campaign_ids uuid[] DEFAULT NULL::uuid[]
  */
 @SuppressWarnings({ "all", "unchecked", "rawtypes" })
 public class ProcessDeEnrollmentBatchRecord extends TableRecordImpl<ProcessDeEnrollmentBatchRecord> {
