@@ -1,8 +1,5 @@
 package deenroll.cli;
 
-import deenroll.config.UsageException;
-import deenroll.db.DatabaseUnavailableException;
-import deenroll.db.DbErrors;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 
@@ -64,20 +61,12 @@ public final class Main {
         });
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             boolean health = isHealthCheck(commandLine) || parseResult.hasMatchedOption("--health-check");
-            if (e instanceof UsageException) {
-                err.println("deenroll: " + e.getMessage());
-                err.flush();
-                return health ? 3 : ExitCode.USAGE;
+            if (ExitCode.of(e) == ExitCode.FAILED) {
+                LoggerFactory.getLogger(Main.class).debug("unexpected error", e);
             }
-            if (e instanceof DatabaseUnavailableException) {
-                err.println("deenroll: " + e.getMessage());
-                err.flush();
-                return health ? 3 : ExitCode.DATABASE;
-            }
-            LoggerFactory.getLogger(Main.class).debug("unexpected error", e);
-            err.println("deenroll: " + DbErrors.describe(e));
+            err.println("deenroll: " + ExitCode.message(e));
             err.flush();
-            return health ? 3 : ExitCode.FAILED;
+            return health ? 3 : ExitCode.of(e);
         });
         return cli.execute(args);
     }

@@ -3,8 +3,6 @@ package deenroll.cli;
 import deenroll.config.Config;
 import deenroll.config.UsageException;
 import deenroll.db.Database;
-import deenroll.db.DatabaseUnavailableException;
-import deenroll.db.DbErrors;
 import deenroll.db.SchemaCheck;
 import deenroll.engine.Client;
 import deenroll.engine.Engine;
@@ -89,8 +87,7 @@ final class RunCommand implements Callable<Integer> {
             };
             return ctx.standalone ? SigtermGuard.run(stop, work) : work.getAsInt();
         } catch (RuntimeException e) {
-            monitoring.failed(ExitCode.of(e), e instanceof UsageException || e instanceof DatabaseUnavailableException
-                    ? e.getMessage() : DbErrors.describe(e));
+            monitoring.failed(ExitCode.of(e), ExitCode.message(e));
             throw e;
         }
     }
