@@ -28,6 +28,8 @@ GRANT SELECT, INSERT, UPDATE ON de_enrollment_runs TO deenroll_worker;
 GRANT SELECT, INSERT ON de_enrollment_lead_log TO deenroll_worker;
 GRANT USAGE ON SEQUENCE de_enrollment_lead_log_id_seq TO deenroll_worker;
 GRANT SELECT ON de_enrollment_health, de_enrollment_eligible_leads TO deenroll_worker;
+-- alert de-duplication state (0023)
+GRANT SELECT, INSERT, UPDATE ON de_enrollment_alert_state TO deenroll_worker;
 
 -- the tool's functions (SECURITY INVOKER: they run with the grants above)
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO deenroll_worker;

@@ -1,5 +1,6 @@
 package deenroll.engine;
 
+import deenroll.support.AlertReceiver;
 import deenroll.support.Cli;
 import deenroll.support.Fixtures;
 import deenroll.support.TestDatabase;
@@ -152,6 +153,14 @@ class BadInputCatalogueTest {
             f.recount();
             String worker = db.jdbcUrl().replace("user=postgres", "user=deenroll_worker");
 
+            // no run yet: CRITICAL, alerted, and the alert's de-duplication state written by the worker
+            try (AlertReceiver alerts = new AlertReceiver()) {
+                Cli.Result first = Cli.run(Map.of("DATABASE_URL", worker, "DE_ENROLLMENT_ALERT_WEBHOOK", alerts.url()),
+                        "health-check");
+                assertThat(first.exitCode()).as(first.out() + first.err()).isEqualTo(2);
+                assertThat(alerts.bodies()).hasSize(1);
+                assertThat(dsl.fetchCount(DSL.table("de_enrollment_alert_state"))).isEqualTo(1);
+            }
             Cli.Result run = Cli.run(Map.of("DATABASE_URL", worker), "run");
             Cli.Result health = Cli.run(Map.of("DATABASE_URL", worker), "health-check");
             Cli.Result reconcile = Cli.run(Map.of("DATABASE_URL", worker), "reconcile-stats");
