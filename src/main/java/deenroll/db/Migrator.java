@@ -3,7 +3,6 @@ package deenroll.db;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.output.MigrateResult;
 import org.jooq.DSLContext;
-import org.jooq.impl.DSL;
 
 import javax.sql.DataSource;
 import java.util.List;
@@ -29,7 +28,8 @@ public final class Migrator {
     }
 
     public MigrateResult migrate() {
-        List<String> missing = HOST_TABLES.stream().filter(t -> !tableExists(t)).toList();
+        Catalog catalog = new Catalog(dsl);
+        List<String> missing = HOST_TABLES.stream().filter(t -> !catalog.relationExists(t)).toList();
         if (!missing.isEmpty()) {
             throw new DatabaseUnavailableException("the host tables " + String.join(", ", missing)
                     + " do not exist here: deenroll migrates the campaign platform's database, it does not create it");
@@ -46,9 +46,5 @@ public final class Migrator {
                 .baselineDescription("host schema before deenroll")
                 .loggers("slf4j")
                 .load();
-    }
-
-    private boolean tableExists(String table) {
-        return dsl.fetchValue(DSL.field("to_regclass({0}) IS NOT NULL", Boolean.class, DSL.val(table)));
     }
 }

@@ -6,9 +6,6 @@ import deenroll.engine.Runs;
 import org.jooq.DSLContext;
 import org.jooq.Record;
 import org.jooq.impl.DSL;
-import org.jooq.types.DayToSecond;
-import org.jooq.types.YearToMonth;
-import org.jooq.types.YearToSecond;
 
 import java.time.Duration;
 import java.time.OffsetDateTime;
@@ -19,7 +16,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 
-import static deenroll.db.schema.Routines.deEnrollmentStuckLeads;
 import static deenroll.db.schema.Tables.DE_ENROLLMENT_HEALTH;
 import static deenroll.db.schema.Tables.DE_ENROLLMENT_RUNS;
 
@@ -139,8 +135,7 @@ public final class HealthCheck {
 
     /** Eligible leads idle longer than the grace period (DESIGN §3 "stuck"). */
     public int stuckLeads() {
-        YearToSecond grace = new YearToSecond(new YearToMonth(), DayToSecond.valueOf(limits.stuckGrace()));
-        return dsl.fetchCount(deEnrollmentStuckLeads(grace));
+        return dsl.fetchCount(StuckLeads.idleLongerThan(limits.stuckGrace()));
     }
 
     private Finding stuckFinding(Map<String, Object> metrics) {

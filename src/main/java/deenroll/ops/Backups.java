@@ -1,6 +1,7 @@
 package deenroll.ops;
 
 import deenroll.config.UsageException;
+import deenroll.db.Catalog;
 import org.jooq.DSLContext;
 import org.jooq.impl.DSL;
 
@@ -26,9 +27,11 @@ public final class Backups {
             "opted_out_count", "booked_count", "deactivated_at", "last_enrollment_at", "auto_discovered");
 
     private final DSLContext dsl;
+    private final Catalog catalog;
 
     public Backups(DSLContext dsl) {
         this.dsl = dsl;
+        this.catalog = new Catalog(dsl);
     }
 
     /** Today in the database's time zone, as the table suffix. */
@@ -37,14 +40,14 @@ public final class Backups {
     }
 
     public boolean exists(String day) {
-        return tableExists("leads_backup_" + day) && tableExists("campaigns_backup_" + day);
+        return catalog.relationExists("leads_backup_" + day) && catalog.relationExists("campaigns_backup_" + day);
     }
 
     public OpsReport backup(boolean replace) {
         String day = today();
         String leads = "leads_backup_" + day;
         String campaigns = "campaigns_backup_" + day;
-        if (!replace && (tableExists(leads) || tableExists(campaigns))) {
+        if (!replace && (catalog.relationExists(leads) || catalog.relationExists(campaigns))) {
             throw new UsageException("backup: " + leads + " or " + campaigns
                     + " exists already; pass --replace to overwrite today's backup");
         }
@@ -111,26 +114,14 @@ public final class Backups {
     }
 
     private void requireColumns(String backup, String live, List<String> columns) {
-        Set<String> inBackup = columns(backup);
-        Set<String> inLive = columns(live);
+        Set<String> inBackup = catalog.columns(backup);
+        Set<String> inLive = catalog.columns(live);
         List<String> missing = columns.stream().filter(c -> !inBackup.contains(c) || !inLive.contains(c)).toList();
         if (!missing.isEmpty() || !inBackup.contains("id")) {
             throw new UsageException("restore: " + backup + " and " + live + " do not both have the columns "
                     + String.join(", ", missing.isEmpty() ? List.of("id") : missing)
                     + " (restore before rolling back 0019/0020, or after `deenroll migrate`)");
         }
-    }
-
-    private Set<String> columns(String table) {
-        return dsl.select(DSL.field("column_name", String.class))
-                .from(DSL.table(DSL.name("information_schema", "columns")))
-                .where(DSL.field("table_schema").eq(DSL.field("current_schema()")))
-                .and(DSL.field("table_name").eq(table))
-                .fetchSet(r -> r.value1());
-    }
-
-    private boolean tableExists(String table) {
-        return dsl.fetchValue(DSL.field("to_regclass({0}) IS NOT NULL", Boolean.class, DSL.val(table)));
     }
 
     private static String assignments(List<String> columns) {

@@ -1,6 +1,7 @@
 package deenroll.ops;
 
 import deenroll.config.UsageException;
+import deenroll.db.Catalog;
 import org.jooq.DSLContext;
 import org.jooq.impl.DSL;
 
@@ -86,8 +87,7 @@ public final class Rollback {
     }
 
     private int currentVersion() {
-        boolean history = dsl.fetchValue(DSL.field("to_regclass('flyway_schema_history') IS NOT NULL", Boolean.class));
-        if (!history) {
+        if (!new Catalog(dsl).relationExists("flyway_schema_history")) {
             throw new UsageException("rollback: no Flyway history in this database; was it migrated with `deenroll migrate`?");
         }
         Integer version = dsl.fetchValue(DSL.field(

@@ -1,11 +1,10 @@
 package deenroll.ops;
 
+import deenroll.db.Catalog;
+import deenroll.health.StuckLeads;
 import org.jooq.DSLContext;
 import org.jooq.Record;
 import org.jooq.impl.DSL;
-import org.jooq.types.DayToSecond;
-import org.jooq.types.YearToMonth;
-import org.jooq.types.YearToSecond;
 
 import java.time.Duration;
 import java.time.OffsetDateTime;
@@ -15,7 +14,6 @@ import java.util.List;
 import java.util.Map;
 
 import static deenroll.db.schema.Routines.deEnrollmentAbandonedRuns;
-import static deenroll.db.schema.Routines.deEnrollmentStuckLeads;
 
 /**
  * The post-deploy and incident checks in one: schema present, stuck leads,
@@ -59,8 +57,7 @@ public final class Verify {
         }
         lines.add("✅ schema present: tables, columns, view, functions, indexes");
 
-        YearToSecond grace = new YearToSecond(new YearToMonth(), DayToSecond.valueOf(stuckGrace));
-        var stuck = deEnrollmentStuckLeads(grace).as("s");
+        var stuck = StuckLeads.idleLongerThan(stuckGrace).as("s");
         Record s = dsl.select(DSL.count(), DSL.min(stuck.LAST_ACTIVITY_AT)).from(stuck).fetchOne();
         int stuckCount = s.get(0, Integer.class);
         OffsetDateTime oldest = s.get(1, OffsetDateTime.class);
@@ -112,32 +109,15 @@ public final class Verify {
     }
 
     private List<String> missingSchema() {
+        Catalog catalog = new Catalog(dsl);
         List<String> missing = new ArrayList<>();
-        for (String t : TABLES) {
-            if (!dsl.fetchValue(DSL.field("to_regclass({0}) IS NOT NULL", Boolean.class, DSL.val(t)))) {
-                missing.add(t);
-            }
-        }
+        TABLES.stream().filter(t -> !catalog.relationExists(t)).forEach(missing::add);
         COLUMNS.forEach((table, columns) -> {
-            for (String c : columns) {
-                boolean present = dsl.fetchExists(DSL.selectOne().from(DSL.table(DSL.name("information_schema", "columns")))
-                        .where(DSL.field("table_schema").eq(DSL.field("current_schema()")))
-                        .and(DSL.field("table_name").eq(table)).and(DSL.field("column_name").eq(c)));
-                if (!present) {
-                    missing.add(table + "." + c);
-                }
-            }
+            var present = catalog.columns(table);
+            columns.stream().filter(c -> !present.contains(c)).forEach(c -> missing.add(table + "." + c));
         });
-        for (String f : FUNCTIONS) {
-            if (!dsl.fetchValue(DSL.field("to_regprocedure({0}) IS NOT NULL", Boolean.class, DSL.val(f)))) {
-                missing.add(f);
-            }
-        }
-        for (String i : INDEXES) {
-            if (!dsl.fetchValue(DSL.field("to_regclass({0}) IS NOT NULL", Boolean.class, DSL.val(i)))) {
-                missing.add("index " + i);
-            }
-        }
+        FUNCTIONS.stream().filter(f -> !catalog.functionExists(f)).forEach(missing::add);
+        INDEXES.stream().filter(i -> !catalog.relationExists(i)).forEach(i -> missing.add("index " + i));
         return missing;
     }
 }
