@@ -32,7 +32,7 @@ GRANT SELECT ON de_enrollment_health, de_enrollment_eligible_leads TO deenroll_w
 GRANT SELECT, INSERT, UPDATE ON de_enrollment_alert_state TO deenroll_worker;
 
 -- the tool's functions (SECURITY INVOKER: they run with the grants above)
-GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO deenroll_worker;
+GRANT EXECUTE ON ALL ROUTINES IN SCHEMA public TO deenroll_worker;
 
 ALTER ROLE deenroll_worker SET application_name = 'deenroll';
 ALTER ROLE deenroll_worker SET statement_timeout = '300s';

@@ -7,7 +7,9 @@ import org.jooq.impl.DSL;
 
 import java.time.Duration;
 import java.time.OffsetDateTime;
-import java.util.Optional;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.List;
 
 import static deenroll.db.schema.Tables.DE_ENROLLMENT_ALERT_STATE;
 
@@ -54,15 +56,18 @@ final class AlertStates {
         dsl.update(S).setNull(S.LAST_SENT).where(S.CONDITION_KEY.eq(condition)).execute();
     }
 
-    /** Marks a holding condition resolved; returns it when an alert about it had been delivered. */
-    Optional<DeEnrollmentAlertStateRecord> resolve(String condition, OffsetDateTime now) {
+    /** Marks holding conditions resolved; returns those an alert had been delivered about. */
+    List<DeEnrollmentAlertStateRecord> resolve(Collection<String> conditions, OffsetDateTime now) {
         return dsl.update(S)
                 .set(S.RESOLVED_AT, now)
-                .where(S.CONDITION_KEY.eq(condition))
+                .where(S.CONDITION_KEY.eq(DSL.any(conditions.toArray(String[]::new))))
                 .and(S.RESOLVED_AT.isNull())
                 .returning()
-                .fetchOptional()
-                .filter(r -> r.getLastSent() != null);
+                .fetch()
+                .stream()
+                .filter(r -> r.getLastSent() != null)
+                .sorted(Comparator.comparing(DeEnrollmentAlertStateRecord::getConditionKey))
+                .toList();
     }
 
     private static Field<Integer> rank(Field<String> severity) {

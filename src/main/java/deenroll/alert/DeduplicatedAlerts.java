@@ -1,5 +1,6 @@
 package deenroll.alert;
 
+import deenroll.db.schema.tables.records.DeEnrollmentAlertStateRecord;
 import org.jooq.DSLContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -8,7 +9,9 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.Collection;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -60,19 +63,25 @@ public final class DeduplicatedAlerts implements AlertSink {
     }
 
     @Override
-    public void resolve(String condition) {
+    public void resolve(Collection<String> conditions) {
+        if (conditions.isEmpty()) {
+            return;
+        }
+        List<DeEnrollmentAlertStateRecord> resolved;
         try {
-            states.resolve(condition, now()).ifPresent(state -> {
-                Map<String, Object> details = new LinkedHashMap<>();
-                details.put("condition", condition);
-                details.put("firstSeen", state.getFirstSeen().toString());
-                details.put("resolvedAt", state.getResolvedAt().toString());
-                details.put("previousSeverity", state.getSeverity());
-                webhook.send(new Alert(Severity.INFO, condition, "Resolved: " + state.getMessage(), details));
-            });
+            resolved = states.resolve(conditions, now());
         } catch (RuntimeException e) {
-            LOG.debug("alert state not available ({}); cannot tell whether {} was reported", e.getClass().getSimpleName(),
-                    condition);
+            LOG.debug("alert state not available ({}); cannot tell whether {} condition(s) were reported",
+                    e.getClass().getSimpleName(), conditions.size());
+            return;
+        }
+        for (DeEnrollmentAlertStateRecord state : resolved) {
+            Map<String, Object> details = new LinkedHashMap<>();
+            details.put("condition", state.getConditionKey());
+            details.put("firstSeen", state.getFirstSeen().toString());
+            details.put("resolvedAt", state.getResolvedAt().toString());
+            details.put("previousSeverity", state.getSeverity());
+            webhook.send(new Alert(Severity.INFO, state.getConditionKey(), "Resolved: " + state.getMessage(), details));
         }
     }
 

@@ -115,7 +115,7 @@ final class HealthCheckCommand implements Callable<Integer> {
     private static void alert(HealthReport report, AlertSink alerts) {
         Level level = report.level();
         if (level == Level.OK) {
-            alerts.resolve(CONDITION);
+            alerts.resolve(List.of(CONDITION));
             return;
         }
         alerts.send(new Alert(level == Level.CRITICAL ? Severity.CRITICAL : Severity.WARNING, CONDITION,

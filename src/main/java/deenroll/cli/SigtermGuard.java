@@ -8,8 +8,9 @@ import java.util.function.IntSupplier;
 
 /**
  * SIGTERM (systemd stop, Kubernetes, an n8n timeout) starts the JVM's shutdown:
- * this guard asks the engine to stop after the batch in flight, waits (at most
- * 60 s) until the run rows are closed and the report printed, then ends the
+ * this guard asks the engine to stop after the slice of batches in flight (at
+ * most about a second of them), waits (at most 60 s) until the run rows are
+ * closed and the report printed, then ends the
  * process with the command's own exit code (3 for partial) instead of 143.
  */
 final class SigtermGuard {

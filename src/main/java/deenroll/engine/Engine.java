@@ -5,6 +5,7 @@ import deenroll.alert.AlertSink;
 import deenroll.alert.Severity;
 import deenroll.db.Database;
 import deenroll.db.DbErrors;
+import deenroll.db.schema.tables.records.DeEnrollmentRunsRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -12,16 +13,21 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 
 /**
  * One invocation (DESIGN §4): close abandoned runs, then each client in
  * isolation: a run row, batches while the budget lasts, and the run closed as
  * success, partial or failed. One client's failure never stops the next.
+ * The batches themselves run inside PostgreSQL, a time slice per call
+ * ({@link RunSlices}); between calls the engine checks its budget and stop
+ * requests, and at the end it reports what the run rows say.
  */
 public final class Engine {
 
@@ -31,15 +37,15 @@ public final class Engine {
     private static final String LEAD_ERRORS = "lead-errors:";
 
     private final Runs runs;
-    private final Batches batches;
+    private final RunSlices slices;
     private final AlertSink alerts;
     private final Clock clock;
     private final StopSignal stop;
     private final RunLocks locks;
 
-    public Engine(Runs runs, Batches batches, RunLocks locks, AlertSink alerts, Clock clock, StopSignal stop) {
+    public Engine(Runs runs, RunSlices slices, RunLocks locks, AlertSink alerts, Clock clock, StopSignal stop) {
         this.runs = runs;
-        this.batches = batches;
+        this.slices = slices;
         this.locks = locks;
         this.alerts = alerts;
         this.clock = clock;
@@ -48,38 +54,149 @@ public final class Engine {
 
     /** The engine on one database; close the database after the engine's last run. */
     public static Engine on(Database db, AlertSink alerts, Clock clock, StopSignal stop) {
-        return new Engine(new Runs(db.dsl()), new Batches(db.dsl()), new RunLocks(db.dataSource()), alerts, clock, stop);
+        Runs runs = new Runs(db.dsl());
+        return new Engine(runs, new RunSlices(db.dsl(), runs.host()), new RunLocks(db.dataSource()), alerts, clock, stop);
     }
 
     public Invocation run(RunRequest request, List<Client> clients) {
         Instant started = clock.instant();
-        Instant deadline = started.plus(request.budget());
         UUID invocationId = UUID.randomUUID();
-        List<AbandonedRun> abandoned = request.dryRun() ? List.of() : closeAbandoned();
-
-        List<ClientRun> done = new ArrayList<>();
-        List<Invocation.ClientSkipped> notReached = new ArrayList<>();
+        if (request.dryRun()) {
+            List<ClientRun> predicted = clients.stream().map(this::dryRun).toList();
+            return new Invocation(invocationId, request.runType(), true, predicted, List.of(), List.of(),
+                    Duration.between(started, clock.instant()).toMillis());
+        }
+        List<AbandonedRun> abandoned = closeAbandoned();
+        List<UUID> runIds = clients.stream().map(c -> UUID.randomUUID()).toList();
+        Map<UUID, String> unrecorded = new HashMap<>();
+        int reached;
         try {
-            for (Client client : clients) {
-                // the first client always starts: an invocation whose budget is spent
-                // before any work (a tiny budget, a slow connect) must still make progress
-                boolean outOfTime = stop.requested() || (!done.isEmpty() && !clock.instant().isBefore(deadline));
-                if (!request.dryRun() && outOfTime) {
-                    notReached.add(new Invocation.ClientSkipped(client.id(), client.name(), runs.hasEligible(client.id())));
-                    continue;
-                }
-                done.add(request.dryRun() ? dryRun(client) : runClient(client, invocationId, request, deadline));
-            }
-            if (!notReached.isEmpty()) {
-                LOG.warn("{}: {} client(s) not started this time; they go first next time",
-                        stop.requested() ? "stop requested (SIGTERM)" : "budget of " + request.budget().toMillis() + " ms spent",
-                        notReached.size());
-            }
+            reached = work(invocationId, request, clients, runIds, started.plus(request.budget()), unrecorded);
         } finally {
             locks.close();
         }
-        return new Invocation(invocationId, request.runType(), request.dryRun(), done, notReached, abandoned,
+
+        Map<UUID, DeEnrollmentRunsRecord> rows = runs.rows(runIds.subList(0, reached));
+        List<ClientRun> done = new ArrayList<>();
+        List<String> cleared = new ArrayList<>();
+        for (int i = 0; i < reached; i++) {
+            DeEnrollmentRunsRecord row = rows.get(runIds.get(i));
+            Client client = clients.get(i);
+            ClientRun run = row != null ? Runs.clientRun(client, row)
+                    : new ClientRun(client.id(), client.name(), runIds.get(i), RunStatus.FAILED, Counts.ZERO, 0, 0,
+                            unrecorded.getOrDefault(runIds.get(i), "the run row is missing"));
+            done.add(run);
+            report(client, run, cleared);
+        }
+        List<Client> left = clients.subList(reached, clients.size());
+        List<Invocation.ClientSkipped> notReached = new ArrayList<>();
+        if (!left.isEmpty()) {
+            Set<UUID> waiting = runs.withEligible(left.stream().map(Client::id).toList());
+            left.forEach(c -> notReached.add(new Invocation.ClientSkipped(c.id(), c.name(), waiting.contains(c.id()))));
+            LOG.warn("{}: {} client(s) not started this time; they go first next time",
+                    stop.requested() ? "stop requested (SIGTERM)" : "budget of " + request.budget().toMillis() + " ms spent",
+                    left.size());
+        }
+        alerts.resolve(cleared);
+        return new Invocation(invocationId, request.runType(), false, done, notReached, abandoned,
                 Duration.between(started, clock.instant()).toMillis());
+    }
+
+    /**
+     * Calls slices until every client is done, the budget is spent or a stop is
+     * requested (the first call always happens: an invocation whose budget is
+     * spent before any work, by a tiny budget or a slow connect, must still make
+     * progress). Closes the run cut short, if any. Returns how many clients,
+     * from the first, got a run.
+     */
+    private int work(UUID invocationId, RunRequest request, List<Client> clients, List<UUID> runIds, Instant deadline,
+                     Map<UUID, String> unrecorded) {
+        RunSlices.Position at = RunSlices.Position.START;
+        boolean first = true;
+        while (at.client() < clients.size()) {
+            if (!first && (stop.requested() || !clock.instant().isBefore(deadline))) {
+                break;
+            }
+            first = false;
+            try {
+                // before every call, not once: a lock session cut meanwhile is replaced
+                locks.hold(invocationId);
+                at = slices.next(invocationId, clients, runIds, request, at, Duration.between(clock.instant(), deadline));
+            } catch (RuntimeException e) {
+                // retries spent, or not transient: the client in flight fails, the next ones still run
+                int failed = firstOpen(runIds, at.client());
+                fail(invocationId, request, clients.get(failed), runIds.get(failed), DbErrors.describe(e), unrecorded);
+                at = new RunSlices.Position(failed + 1, null);
+            }
+        }
+        if (at.cursor() == null) {
+            return at.client();
+        }
+        // stopped inside a client's walk: partial if it still has work, else it is simply done
+        Client cut = clients.get(at.client());
+        UUID runId = runIds.get(at.client());
+        try {
+            boolean workLeft = runs.withEligible(List.of(cut.id())).contains(cut.id());
+            runs.finish(runId, workLeft ? RunStatus.PARTIAL : RunStatus.SUCCESS, null);
+        } catch (RuntimeException e) {
+            fail(invocationId, request, cut, runId, DbErrors.describe(e), unrecorded);
+        }
+        return at.client() + 1;
+    }
+
+    /** The first client, from {@code from}, whose run is not closed: the one a failed call was working on. */
+    private int firstOpen(List<UUID> runIds, int from) {
+        try {
+            Map<UUID, DeEnrollmentRunsRecord> rows = runs.rows(runIds.subList(from, runIds.size()));
+            for (int i = from; i < runIds.size(); i++) {
+                DeEnrollmentRunsRecord row = rows.get(runIds.get(i));
+                if (row == null || RunStatus.of(row.getStatus()) == RunStatus.RUNNING) {
+                    return i;
+                }
+            }
+        } catch (RuntimeException e) {
+            LOG.debug("cannot read the run rows back ({}); the failure goes to the client the call started with",
+                    e.getMessage());
+        }
+        return from;
+    }
+
+    private void fail(UUID invocationId, RunRequest request, Client client, UUID runId, String error,
+                      Map<UUID, String> unrecorded) {
+        try {
+            runs.ensureStarted(runId, invocationId, client.id(), request.runType(), request.budget());
+            runs.finish(runId, RunStatus.FAILED, error);
+        } catch (RuntimeException closeError) {
+            unrecorded.put(runId, error);
+            LOG.error("could not record the failure of run {} (a later invocation closes it as abandoned): {}",
+                    runId, DbErrors.describe(closeError));
+        }
+    }
+
+    /** Logs a client's run and raises or clears its alert conditions ({@code cleared}: sent as resolved at the end). */
+    private void report(Client client, ClientRun run, List<String> cleared) {
+        Counts counts = run.counts();
+        if (run.status() == RunStatus.FAILED) {
+            LOG.error("client {} ({}): run {} failed: {}", client.name(), client.id(), run.runId(), run.error());
+            Map<String, Object> alertDetails = clientDetails(client, run.runId(), counts, run.error());
+            alertDetails.put(Alert.NEXT_STEP, "fix the cause named in the error, then re-run this client by hand:"
+                    + " deenroll run --client-id=" + client.id() + "; its leads wait safely until then");
+            alerts.send(new Alert(Severity.CRITICAL, RUN_FAILED + client.id(),
+                    "De-enrollment failed for client " + client.name(), alertDetails));
+            return;
+        }
+        LOG.info("client {} ({}): run {} {} — {} de-enrolled {} in {} batch(es), {} ms", client.name(), client.id(),
+                run.runId(), run.status().sql(), counts.deEnrolled(), counts.outcomes(), run.batches(), run.durationMs());
+        cleared.add(RUN_FAILED + client.id());
+        if (counts.failed() > 0) {
+            Map<String, Object> alertDetails = clientDetails(client, run.runId(), counts, run.error());
+            alertDetails.put(Alert.NEXT_STEP, "see why: SELECT lead_id, error_message FROM de_enrollment_lead_log"
+                    + " WHERE run_id = '" + run.runId() + "' AND action = 'error'; the leads stay enrolled and are retried next run");
+            alerts.send(new Alert(Severity.WARNING, LEAD_ERRORS + client.id(), "Client " + client.name() + ": "
+                    + counts.failed() + " lead(s) could not be de-enrolled", alertDetails));
+        } else {
+            cleared.add(LEAD_ERRORS + client.id());
+        }
     }
 
     /** Looks up the one client of a manual run. */
@@ -112,72 +229,6 @@ public final class Engine {
         LOG.info("dry run: client {} ({}) has {} lead(s) to de-enroll", client.name(), client.id(), n);
         return new ClientRun(client.id(), client.name(), null, RunStatus.SUCCESS,
                 new Counts(n, n, 0, 0, byOutcome), 0, 0, null);
-    }
-
-    private ClientRun runClient(Client client, UUID invocationId, RunRequest request, Instant deadline) {
-        Instant started = clock.instant();
-        UUID runId = UUID.randomUUID();
-        Counts counts = Counts.ZERO;
-        int batchCount = 0;
-        try {
-            locks.hold(runId);
-            runs.start(runId, invocationId, client.id(), request.runType(), request.budget());
-            LOG.info("client {} ({}): run {} started", client.name(), client.id(), runId);
-            RunStatus status = RunStatus.SUCCESS;
-            BatchCursor cursor = null;
-            while (true) {
-                Batch batch = batches.next(runId, client.id(), request.batchSize(), cursor);
-                batchCount++;
-                counts = counts.plus(batch.counts());
-                cursor = batch.last();
-                LOG.debug("client {}: batch {} de-enrolled {} of {} locked", client.name(), batchCount,
-                        batch.counts().deEnrolled(), batch.counts().evaluated());
-                // fewer than asked: the walk reached the end of the client's campaigns
-                if (batch.counts().evaluated() < request.batchSize()) {
-                    break;
-                }
-                if (stop.requested() || !clock.instant().isBefore(deadline)) {
-                    status = runs.hasEligible(client.id()) ? RunStatus.PARTIAL : RunStatus.SUCCESS;
-                    break;
-                }
-            }
-            long ms = Duration.between(started, clock.instant()).toMillis();
-            String details = counts.failed() > 0
-                    ? counts.failed() + " lead(s) failed and were left enrolled; see de_enrollment_lead_log action 'error' for run " + runId
-                    : null;
-            runs.finish(runId, status, ms, details);
-            locks.release(runId);
-            LOG.info("client {}: {} — {} de-enrolled {} in {} batch(es), {} ms", client.name(), status.sql(),
-                    counts.deEnrolled(), counts.outcomes(), batchCount, ms);
-            alerts.resolve(RUN_FAILED + client.id());
-            if (counts.failed() > 0) {
-                Map<String, Object> alertDetails = clientDetails(client, runId, counts, details);
-                alertDetails.put(Alert.NEXT_STEP, "see why: SELECT lead_id, error_message FROM de_enrollment_lead_log"
-                        + " WHERE run_id = '" + runId + "' AND action = 'error'; the leads stay enrolled and are retried next run");
-                alerts.send(new Alert(Severity.WARNING, LEAD_ERRORS + client.id(), "Client " + client.name() + ": "
-                        + counts.failed() + " lead(s) could not be de-enrolled", alertDetails));
-            } else {
-                alerts.resolve(LEAD_ERRORS + client.id());
-            }
-            return new ClientRun(client.id(), client.name(), runId, status, counts, batchCount, ms, details);
-        } catch (RuntimeException e) {
-            long ms = Duration.between(started, clock.instant()).toMillis();
-            String error = DbErrors.describe(e);
-            LOG.error("client {} ({}): run {} failed: {}", client.name(), client.id(), runId, error);
-            try {
-                runs.finish(runId, RunStatus.FAILED, ms, error);
-                locks.release(runId);
-            } catch (RuntimeException closeError) {
-                LOG.error("could not record the failure of run {} (a later invocation closes it as abandoned): {}",
-                        runId, DbErrors.describe(closeError));
-            }
-            Map<String, Object> alertDetails = clientDetails(client, runId, counts, error);
-            alertDetails.put(Alert.NEXT_STEP, "fix the cause named in the error, then re-run this client by hand:"
-                    + " deenroll run --client-id=" + client.id() + "; its leads wait safely until then");
-            alerts.send(new Alert(Severity.CRITICAL, RUN_FAILED + client.id(),
-                    "De-enrollment failed for client " + client.name(), alertDetails));
-            return new ClientRun(client.id(), client.name(), runId, RunStatus.FAILED, counts, batchCount, ms, error);
-        }
     }
 
     private static Map<String, Object> clientDetails(Client client, UUID runId, Counts counts, String error) {

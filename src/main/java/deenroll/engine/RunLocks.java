@@ -13,12 +13,13 @@ import java.util.UUID;
 import static deenroll.db.schema.Routines.deEnrollmentRunLockKey;
 
 /**
- * Holds a session-level advisory lock per running run, on one connection kept
- * for the invocation. When the process dies, PostgreSQL ends the session and
- * frees the locks, which is how a later invocation tells a dead run from a slow
- * one (de_enrollment_abandoned_runs) without waiting for a timeout.
- * The lock is taken before the run row is inserted, so no one can see the row
- * without its lock.
+ * Holds the invocation's session-level advisory lock
+ * (de_enrollment_run_lock_key(invocation id)) on one connection kept for the
+ * invocation. When the process dies, PostgreSQL ends the session and frees the
+ * lock, which is how a later invocation tells a dead run from a slow one
+ * (de_enrollment_abandoned_runs) without waiting for a timeout. The lock is
+ * taken before a run row is inserted, so no one can see the row without it.
+ * Taking it again on a live session only stacks it; closing frees it.
  */
 public final class RunLocks implements AutoCloseable {
 
@@ -31,19 +32,19 @@ public final class RunLocks implements AutoCloseable {
         this.dataSource = dataSource;
     }
 
-    public void hold(UUID runId) {
+    public void hold(UUID invocationId) {
         try {
-            lock(runId);
+            lock(invocationId);
         } catch (RuntimeException e) {
             // the session may have been cut (server restart, pg_terminate_backend): once more on a new one
             LOG.debug("run-lock session lost ({}); opening a new one", e.getMessage());
             close();
             session = null;
-            lock(runId);
+            lock(invocationId);
         }
     }
 
-    private void lock(UUID runId) {
+    private void lock(UUID invocationId) {
         try {
             if (session == null || session.isClosed()) {
                 session = dataSource.getConnection();
@@ -53,22 +54,8 @@ public final class RunLocks implements AutoCloseable {
             throw new IllegalStateException("cannot open the session that holds run locks: " + e.getMessage(), e);
         }
         DSL.using(session, SQLDialect.POSTGRES)
-                .select(DSL.function("pg_advisory_lock", Object.class, deEnrollmentRunLockKey(DSL.val(runId))))
+                .select(DSL.function("pg_advisory_lock", Object.class, deEnrollmentRunLockKey(DSL.val(invocationId))))
                 .fetch();
-    }
-
-    /** Frees the lock of a closed run; a failure only means the session is gone, which frees it too. */
-    public void release(UUID runId) {
-        if (session == null) {
-            return;
-        }
-        try {
-            DSL.using(session, SQLDialect.POSTGRES)
-                    .select(DSL.function("pg_advisory_unlock", Boolean.class, deEnrollmentRunLockKey(DSL.val(runId))))
-                    .fetch();
-        } catch (RuntimeException e) {
-            LOG.debug("run lock of {} not released explicitly (session gone): {}", runId, e.getMessage());
-        }
     }
 
     @Override

@@ -3,22 +3,26 @@ package deenroll.engine;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import deenroll.db.schema.tables.records.DeEnrollmentRunsRecord;
 import org.jooq.DSLContext;
-import org.jooq.JSONB;
 import org.jooq.impl.DSL;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
 import java.time.OffsetDateTime;
+import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 
 import static deenroll.db.schema.Routines.deEnrollmentCloseAbandonedRuns;
 import static deenroll.db.schema.Tables.CLIENTS;
 import static deenroll.db.schema.Tables.DE_ENROLLMENT_ELIGIBLE_LEADS;
+import static deenroll.db.schema.Tables.DE_ENROLLMENT_FINISH_RUN;
 import static deenroll.db.schema.Tables.DE_ENROLLMENT_RUNS;
 
 /** The run rows and the client list: the engine's bookkeeping in the database. */
@@ -55,7 +59,11 @@ public final class Runs {
                 .fetchOptional(r -> new Client(r.value1(), r.value2(), r.value3()));
     }
 
-    public void start(UUID runId, UUID invocationId, UUID clientId, RunType type, Duration budget) {
+    /**
+     * Makes sure the run row exists: de_enrollment_run_client inserts it in its
+     * first batch's transaction, so a run that failed in that batch has none yet.
+     */
+    void ensureStarted(UUID runId, UUID invocationId, UUID clientId, RunType type, Duration budget) {
         dsl.insertInto(DE_ENROLLMENT_RUNS)
                 .set(DE_ENROLLMENT_RUNS.ID, runId)
                 .set(DE_ENROLLMENT_RUNS.INVOCATION_ID, invocationId)
@@ -65,29 +73,52 @@ public final class Runs {
                 .set(DE_ENROLLMENT_RUNS.BUDGET_MS, (int) Math.min(Integer.MAX_VALUE, budget.toMillis()))
                 .set(DE_ENROLLMENT_RUNS.HOST, HOST)
                 .set(DE_ENROLLMENT_RUNS.PID, (int) ProcessHandle.current().pid())
+                .onConflictDoNothing()
                 .execute();
     }
 
-    /** Closes a run; its counts were added batch by batch, in the batches' own transactions. */
-    public void finish(UUID runId, RunStatus status, long durationMs, String errorDetails) {
-        dsl.update(DE_ENROLLMENT_RUNS)
-                .set(DE_ENROLLMENT_RUNS.STATUS, status.sql())
-                .set(DE_ENROLLMENT_RUNS.DURATION_MS, (int) Math.min(Integer.MAX_VALUE, durationMs))
-                .set(DE_ENROLLMENT_RUNS.FINISHED_AT, DSL.currentOffsetDateTime())
-                .set(DE_ENROLLMENT_RUNS.ERROR_DETAILS, errorDetails)
-                .set(DE_ENROLLMENT_RUNS.PEAK_MEMORY_MB, PeakMemory.megabytes())
-                .where(DE_ENROLLMENT_RUNS.ID.eq(runId))
-                .execute();
+    /**
+     * Closes a run the engine stopped, or one that failed outside PostgreSQL's
+     * own handling, through de_enrollment_finish_run, the one definition of
+     * closing. Its counts were added batch by batch, in the batches' own transactions.
+     */
+    void finish(UUID runId, RunStatus status, String errorDetails) {
+        dsl.selectFrom(DE_ENROLLMENT_FINISH_RUN(runId, status.sql(), errorDetails, PeakMemory.megabytes())).fetch();
+    }
+
+    /** The run rows with these ids, by id. */
+    Map<UUID, DeEnrollmentRunsRecord> rows(Collection<UUID> runIds) {
+        return dsl.selectFrom(DE_ENROLLMENT_RUNS)
+                .where(DE_ENROLLMENT_RUNS.ID.eq(DSL.any(runIds.toArray(UUID[]::new))))
+                .fetchMap(DE_ENROLLMENT_RUNS.ID);
+    }
+
+    /** The run as the engine reports it: what its row says. */
+    static ClientRun clientRun(Client client, DeEnrollmentRunsRecord r) {
+        Counts counts = new Counts(r.getLeadsEvaluated(), r.getLeadsDeEnrolled(), r.getLeadsSkipped(),
+                r.getLeadsFailed(), outcomes(r.getByOutcome() == null ? null : r.getByOutcome().data()));
+        return new ClientRun(client.id(), client.name(), r.getId(), RunStatus.of(r.getStatus()), counts, r.getBatches(),
+                r.getDurationMs() == null ? 0 : r.getDurationMs(), r.getErrorDetails());
+    }
+
+    /** Which of these clients still have eligible leads (locked ones included). */
+    Set<UUID> withEligible(Collection<UUID> clientIds) {
+        if (clientIds.isEmpty()) {
+            return Set.of();
+        }
+        return new HashSet<>(dsl.selectDistinct(DE_ENROLLMENT_ELIGIBLE_LEADS.CLIENT_ID)
+                .from(DE_ENROLLMENT_ELIGIBLE_LEADS)
+                .where(DE_ENROLLMENT_ELIGIBLE_LEADS.CLIENT_ID.eq(DSL.any(clientIds.toArray(UUID[]::new))))
+                .fetch(DE_ENROLLMENT_ELIGIBLE_LEADS.CLIENT_ID));
+    }
+
+    String host() {
+        return HOST;
     }
 
     public List<AbandonedRun> closeAbandoned() {
         return dsl.selectFrom(deEnrollmentCloseAbandonedRuns())
                 .fetch(r -> new AbandonedRun(r.getRunId(), r.getClientId(), r.getRunAt(), r.getHeartbeatAt()));
-    }
-
-    /** Whether the client still has eligible leads (locked ones included). */
-    public boolean hasEligible(UUID clientId) {
-        return dsl.fetchExists(DE_ENROLLMENT_ELIGIBLE_LEADS, DE_ENROLLMENT_ELIGIBLE_LEADS.CLIENT_ID.eq(clientId));
     }
 
     /** What a run would de-enroll now, per outcome, without locking or writing anything. */
@@ -99,14 +130,14 @@ public final class Runs {
                 .fetchMap(DE_ENROLLMENT_ELIGIBLE_LEADS.OUTCOME, DSL.count());
     }
 
-    static Map<String, Integer> outcomes(JSONB json) {
+    static Map<String, Integer> outcomes(String json) {
         if (json == null) {
             return Map.of();
         }
         try {
-            return JSON.readValue(json.data(), new TypeReference<Map<String, Integer>>() { });
+            return JSON.readValue(json, new TypeReference<Map<String, Integer>>() { });
         } catch (JsonProcessingException e) {
-            throw new IllegalStateException("by_outcome is not an {outcome: count} object: " + json.data(), e);
+            throw new IllegalStateException("by_outcome is not an {outcome: count} object: " + json, e);
         }
     }
 

@@ -23,13 +23,14 @@ import java.util.Map;
  */
 public final class Rollback {
 
-    public static final List<Integer> TARGETS = List.of(18, 19, 20, 21, 22);
+    public static final List<Integer> TARGETS = List.of(18, 19, 20, 21, 22, 23);
     private static final Map<Integer, String> SCRIPTS = Map.of(
             19, "U19__completion_tracking.sql",
             20, "U20__campaign_model.sql",
             21, "U21__de_enrollment_monitoring.sql",
             22, "U22__runs_archive.sql",
-            23, "U23__alert_state.sql");
+            23, "U23__alert_state.sql",
+            24, "U24__server_side_runs.sql");
 
     private final DSLContext dsl;
     private final Backups backups;

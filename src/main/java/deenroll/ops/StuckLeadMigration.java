@@ -35,6 +35,8 @@ public final class StuckLeadMigration {
             + " FROM de_enrollment_lead_log g JOIN de_enrollment_runs r ON r.id = g.run_id"
             + " JOIN clients cl ON cl.id = r.client_id LEFT JOIN campaigns c ON c.id = g.campaign_id"
             + " WHERE r.invocation_id = {0} AND g.action = 'de_enrolled'"
+            // through the processed_at index: the lead log has no index on run_id alone (0024)
+            + " AND g.processed_at >= (SELECT min(r0.run_at) FROM de_enrollment_runs r0 WHERE r0.invocation_id = {0})"
             + " GROUP BY cl.id, cl.name, g.campaign_id, c.name, g.outcome ORDER BY 2, 1, 4, 3, 5";
 
     private final DSLContext dsl;

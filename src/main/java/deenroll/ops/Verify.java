@@ -34,7 +34,7 @@ public final class Verify {
             "de_enrollment_sequence_length(jsonb)", "de_enrollment_outcome(boolean,boolean)",
             "de_enrollment_campaign_counters()", "de_enrollment_stuck_leads(interval)");
     private static final List<String> INDEXES = List.of("leads_de_enrollment_pending_idx",
-            "de_enrollment_lead_log_run_idx", "de_enrollment_lead_log_lead_idx", "de_enrollment_runs_client_idx");
+            "de_enrollment_lead_log_run_errors_idx", "de_enrollment_lead_log_lead_idx", "de_enrollment_runs_client_idx");
 
     private final DSLContext dsl;
     private final Duration stuckGrace;

@@ -27,8 +27,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * DESIGN §4 invariant 4: a run row left `running` by a process that died is
  * closed as failed ("abandoned") by the next invocation; a live one is not.
- * A live process holds its run's advisory lock; the test plays that process
- * with a connection of its own.
+ * A live process holds its invocation's advisory lock (a tool before 0024: its
+ * run's); the test plays that process with a connection of its own.
  */
 @Tag("compat")
 class AbandonedRunsTest {
@@ -111,11 +111,45 @@ class AbandonedRunsTest {
         }
     }
 
+    @Test
+    void aRunIsAliveWhileItsInvocationHoldsTheInvocationLock() throws Exception {
+        try (TestDatabase db = TestPostgres.get().migrated()) {
+            DSLContext dsl = db.db().dsl();
+            UUID client = new Fixtures(dsl).client("Acme");
+            UUID invocation = UUID.randomUUID();
+            // two runs of one invocation (0024): the process holds one lock for both, none of their own
+            UUID first = runningRow(db, client, invocation, "interval '2 seconds'", "interval '1 second'", 240_000);
+            UUID second = runningRow(db, client, invocation, "interval '1 second'", "interval '1 second'", 240_000);
+
+            try (Connection liveProcess = DriverManager.getConnection(db.jdbcUrl());
+                 Statement lock = liveProcess.createStatement()) {
+                lock.execute("SELECT pg_advisory_lock(de_enrollment_run_lock_key('" + invocation + "'))");
+
+                Cli.Result whileAlive = run(db, "--output", "json");
+                assertThat(whileAlive.exitCode()).as(describe(whileAlive)).isZero();
+                assertThat(json(whileAlive).get("abandonedRunsClosed")).as("runs of a live invocation").isEmpty();
+                assertThat(row(dsl, first).getStatus()).isEqualTo("running");
+                assertThat(row(dsl, second).getStatus()).isEqualTo("running");
+            }
+
+            // the process is gone: both runs are abandoned at once
+            Cli.Result after = run(db, "--output", "json");
+            assertThat(json(after).get("abandonedRunsClosed")).hasSize(2);
+            assertThat(row(dsl, first).getStatus()).isEqualTo("failed");
+            assertThat(row(dsl, second).getStatus()).isEqualTo("failed");
+        }
+    }
+
     /** A run row left `running`, started {@code startedAgo} and last heard of {@code heartbeatAgo}. */
     private static UUID runningRow(TestDatabase db, UUID client, String startedAgo, String heartbeatAgo, int budgetMs) {
+        return runningRow(db, client, UUID.randomUUID(), startedAgo, heartbeatAgo, budgetMs);
+    }
+
+    private static UUID runningRow(TestDatabase db, UUID client, UUID invocation, String startedAgo, String heartbeatAgo,
+                                   int budgetMs) {
         UUID id = UUID.randomUUID();
         db.sql("INSERT INTO de_enrollment_runs (id, invocation_id, client_id, run_at, run_type, status, heartbeat_at,"
-                + " budget_ms) VALUES ('" + id + "', '" + UUID.randomUUID() + "', '" + client + "', now() - " + startedAgo
+                + " budget_ms) VALUES ('" + id + "', '" + invocation + "', '" + client + "', now() - " + startedAgo
                 + ", 'scheduled', 'running', now() - " + heartbeatAgo + ", " + budgetMs + ")");
         return id;
     }

@@ -102,13 +102,14 @@ class EngineBudgetTest {
             Fixtures f = new Fixtures(dsl);
             List<UUID> finished = severalClientsWithFinishedLeads(f);
             Engine engine = engine(db);
-            // a clock that moves a minute per reading, against a budget of 90 s: room for one batch of
-            // one client per invocation, without depending on how fast the machine is
+            // a clock that moves two minutes per reading, against a budget of 90 s: spent by the time the
+            // first call starts, so each invocation does the one batch a call always does, without
+            // depending on how fast the machine is
             RunRequest request = new RunRequest(Optional.empty(), RunType.SCHEDULED, 1, Duration.ofSeconds(90), false);
 
             List<RunStatus> statuses = new ArrayList<>();
             while (f.eligible() > 0 && statuses.size() < 40) {
-                Invocation inv = engine(db, new SteppingClock(Duration.ofMinutes(1)))
+                Invocation inv = engine(db, new SteppingClock(Duration.ofMinutes(2)))
                         .run(request, engine.activeClients());
                 statuses.add(inv.status());
                 assertThat(inv.status()).as("status of invocation %d", statuses.size()).isNotEqualTo(RunStatus.FAILED);
@@ -138,8 +139,8 @@ class EngineBudgetTest {
             assertThat(f.eligible()).isZero();
             RunRequest request = new RunRequest(Optional.empty(), RunType.SCHEDULED, 1, Duration.ofSeconds(90), false);
 
-            // the budget (90 s on a clock moving a minute per reading) runs out after the first client
-            Invocation inv = engine(db, new SteppingClock(Duration.ofMinutes(1))).run(request, engine(db).activeClients());
+            // the budget (90 s on a clock moving two minutes per reading) runs out after the first client
+            Invocation inv = engine(db, new SteppingClock(Duration.ofMinutes(2))).run(request, engine(db).activeClients());
 
             // "3: time budget ran out with work left" (DESIGN §2): with nothing eligible there is no work left,
             // whether or not every client was visited; partial here means exit 3 every time for ever

@@ -8,12 +8,14 @@ import deenroll.db.schema.routines.DeEnrollmentAddCounts;
 import deenroll.db.schema.routines.DeEnrollmentApply;
 import deenroll.db.schema.routines.DeEnrollmentIsEligible;
 import deenroll.db.schema.routines.DeEnrollmentOutcome;
+import deenroll.db.schema.routines.DeEnrollmentRunClients;
 import deenroll.db.schema.routines.DeEnrollmentRunLockKey;
 import deenroll.db.schema.routines.DeEnrollmentSchemaVersion;
 import deenroll.db.schema.routines.DeEnrollmentSequenceLength;
 import deenroll.db.schema.tables.DeEnrollmentAbandonedRuns;
 import deenroll.db.schema.tables.DeEnrollmentCampaignCounters;
 import deenroll.db.schema.tables.DeEnrollmentCloseAbandonedRuns;
+import deenroll.db.schema.tables.DeEnrollmentFinishRun;
 import deenroll.db.schema.tables.DeEnrollmentStuckLeads;
 import deenroll.db.schema.tables.GetLeadsForDeEnrollment;
 import deenroll.db.schema.tables.ProcessDeEnrollmentBatch;
@@ -21,6 +23,7 @@ import deenroll.db.schema.tables.records.DeEnrollmentAbandonedRunsRecord;
 import deenroll.db.schema.tables.records.DeEnrollmentCampaignCountersRecord;
 import deenroll.db.schema.tables.records.DeEnrollmentCloseAbandonedRunsRecord;
 import deenroll.db.schema.tables.records.DeEnrollmentEligibleLeadsRecord;
+import deenroll.db.schema.tables.records.DeEnrollmentRunsRecord;
 import deenroll.db.schema.tables.records.GetLeadsForDeEnrollmentRecord;
 import deenroll.db.schema.tables.records.ProcessDeEnrollmentBatchRecord;
 
@@ -230,6 +233,46 @@ public class Routines {
     }
 
     /**
+     * Call <code>de_enrollment_run_clients</code>
+     */
+    public static DeEnrollmentRunClients deEnrollmentRunClients(
+          Configuration configuration
+        , UUID pInvocationId
+        , UUID[] pClientIds
+        , UUID[] pRunIds
+        , String pRunType
+        , Integer pBudgetMs
+        , String pHost
+        , Integer pPid
+        , Integer pPeakMemoryMb
+        , Integer pBatchSize
+        , Integer pSliceMs
+        , Integer ioPosition
+        , UUID ioAfterCampaign
+        , Integer ioAfterPosition
+        , UUID ioAfterLead
+    ) {
+        DeEnrollmentRunClients p = new DeEnrollmentRunClients();
+        p.setPInvocationId(pInvocationId);
+        p.setPClientIds(pClientIds);
+        p.setPRunIds(pRunIds);
+        p.setPRunType(pRunType);
+        p.setPBudgetMs(pBudgetMs);
+        p.setPHost(pHost);
+        p.setPPid(pPid);
+        p.setPPeakMemoryMb(pPeakMemoryMb);
+        p.setPBatchSize(pBatchSize);
+        p.setPSliceMs(pSliceMs);
+        p.setIoPosition(ioPosition);
+        p.setIoAfterCampaign(ioAfterCampaign);
+        p.setIoAfterPosition(ioAfterPosition);
+        p.setIoAfterLead(ioAfterLead);
+
+        p.execute(configuration);
+        return p;
+    }
+
+    /**
      * Call <code>de_enrollment_run_lock_key</code>
      */
     public static Long deEnrollmentRunLockKey(
@@ -377,6 +420,58 @@ public class Routines {
      */
     public static DeEnrollmentCloseAbandonedRuns deEnrollmentCloseAbandonedRuns() {
         return deenroll.db.schema.tables.DeEnrollmentCloseAbandonedRuns.DE_ENROLLMENT_CLOSE_ABANDONED_RUNS.call(
+        );
+    }
+
+    /**
+     * Call <code>de_enrollment_finish_run</code>.
+     */
+    public static Result<DeEnrollmentRunsRecord> deEnrollmentFinishRun(
+          Configuration configuration
+        , UUID pRunId
+        , String pStatus
+        , String pError
+        , Integer pPeakMemoryMb
+    ) {
+        return configuration.dsl().selectFrom(deenroll.db.schema.tables.DeEnrollmentFinishRun.DE_ENROLLMENT_FINISH_RUN.call(
+              pRunId
+            , pStatus
+            , pError
+            , pPeakMemoryMb
+        )).fetch();
+    }
+
+    /**
+     * Get <code>de_enrollment_finish_run</code> as a table.
+     */
+    public static DeEnrollmentFinishRun deEnrollmentFinishRun(
+          UUID pRunId
+        , String pStatus
+        , String pError
+        , Integer pPeakMemoryMb
+    ) {
+        return deenroll.db.schema.tables.DeEnrollmentFinishRun.DE_ENROLLMENT_FINISH_RUN.call(
+            pRunId,
+            pStatus,
+            pError,
+            pPeakMemoryMb
+        );
+    }
+
+    /**
+     * Get <code>de_enrollment_finish_run</code> as a table.
+     */
+    public static DeEnrollmentFinishRun deEnrollmentFinishRun(
+          Field<UUID> pRunId
+        , Field<String> pStatus
+        , Field<String> pError
+        , Field<Integer> pPeakMemoryMb
+    ) {
+        return deenroll.db.schema.tables.DeEnrollmentFinishRun.DE_ENROLLMENT_FINISH_RUN.call(
+            pRunId,
+            pStatus,
+            pError,
+            pPeakMemoryMb
         );
     }
 

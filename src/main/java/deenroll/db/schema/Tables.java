@@ -11,6 +11,7 @@ import deenroll.db.schema.tables.DeEnrollmentAlertState;
 import deenroll.db.schema.tables.DeEnrollmentCampaignCounters;
 import deenroll.db.schema.tables.DeEnrollmentCloseAbandonedRuns;
 import deenroll.db.schema.tables.DeEnrollmentEligibleLeads;
+import deenroll.db.schema.tables.DeEnrollmentFinishRun;
 import deenroll.db.schema.tables.DeEnrollmentHealth;
 import deenroll.db.schema.tables.DeEnrollmentLeadLog;
 import deenroll.db.schema.tables.DeEnrollmentRuns;
@@ -23,6 +24,7 @@ import deenroll.db.schema.tables.records.DeEnrollmentAbandonedRunsRecord;
 import deenroll.db.schema.tables.records.DeEnrollmentCampaignCountersRecord;
 import deenroll.db.schema.tables.records.DeEnrollmentCloseAbandonedRunsRecord;
 import deenroll.db.schema.tables.records.DeEnrollmentEligibleLeadsRecord;
+import deenroll.db.schema.tables.records.DeEnrollmentRunsRecord;
 import deenroll.db.schema.tables.records.GetLeadsForDeEnrollmentRecord;
 import deenroll.db.schema.tables.records.ProcessDeEnrollmentBatchRecord;
 
@@ -129,6 +131,63 @@ public class Tables {
      * The table <code>de_enrollment_eligible_leads</code>.
      */
     public static final DeEnrollmentEligibleLeads DE_ENROLLMENT_ELIGIBLE_LEADS = DeEnrollmentEligibleLeads.DE_ENROLLMENT_ELIGIBLE_LEADS;
+
+    /**
+     * p_run_id uuid, p_status text, p_error text, p_peak_memory_mb integer
+     */
+    public static final DeEnrollmentFinishRun DE_ENROLLMENT_FINISH_RUN = DeEnrollmentFinishRun.DE_ENROLLMENT_FINISH_RUN;
+
+    /**
+     * Call <code>de_enrollment_finish_run</code>.
+     */
+    public static Result<DeEnrollmentRunsRecord> DE_ENROLLMENT_FINISH_RUN(
+          Configuration configuration
+        , UUID pRunId
+        , String pStatus
+        , String pError
+        , Integer pPeakMemoryMb
+    ) {
+        return configuration.dsl().selectFrom(deenroll.db.schema.tables.DeEnrollmentFinishRun.DE_ENROLLMENT_FINISH_RUN.call(
+              pRunId
+            , pStatus
+            , pError
+            , pPeakMemoryMb
+        )).fetch();
+    }
+
+    /**
+     * Get <code>de_enrollment_finish_run</code> as a table.
+     */
+    public static DeEnrollmentFinishRun DE_ENROLLMENT_FINISH_RUN(
+          UUID pRunId
+        , String pStatus
+        , String pError
+        , Integer pPeakMemoryMb
+    ) {
+        return deenroll.db.schema.tables.DeEnrollmentFinishRun.DE_ENROLLMENT_FINISH_RUN.call(
+            pRunId,
+            pStatus,
+            pError,
+            pPeakMemoryMb
+        );
+    }
+
+    /**
+     * Get <code>de_enrollment_finish_run</code> as a table.
+     */
+    public static DeEnrollmentFinishRun DE_ENROLLMENT_FINISH_RUN(
+          Field<UUID> pRunId
+        , Field<String> pStatus
+        , Field<String> pError
+        , Field<Integer> pPeakMemoryMb
+    ) {
+        return deenroll.db.schema.tables.DeEnrollmentFinishRun.DE_ENROLLMENT_FINISH_RUN.call(
+            pRunId,
+            pStatus,
+            pError,
+            pPeakMemoryMb
+        );
+    }
 
     /**
      * The table <code>de_enrollment_health</code>.

@@ -236,8 +236,8 @@ public class DeEnrollmentRunsRecord extends UpdatableRecordImpl<DeEnrollmentRuns
     /**
      * Setter for <code>de_enrollment_runs.heartbeat_at</code>. Moved by every
      * batch. A running row is abandoned when its process no longer holds
-     * de_enrollment_run_lock_key(id), or its heartbeat is older than max(10
-     * min, 2 x budget_ms).
+     * de_enrollment_run_lock_key(invocation_id), or its heartbeat is older than
+     * max(10 min, 2 x budget_ms).
      */
     public void setHeartbeatAt(OffsetDateTime value) {
         set(15, value);
@@ -246,8 +246,8 @@ public class DeEnrollmentRunsRecord extends UpdatableRecordImpl<DeEnrollmentRuns
     /**
      * Getter for <code>de_enrollment_runs.heartbeat_at</code>. Moved by every
      * batch. A running row is abandoned when its process no longer holds
-     * de_enrollment_run_lock_key(id), or its heartbeat is older than max(10
-     * min, 2 x budget_ms).
+     * de_enrollment_run_lock_key(invocation_id), or its heartbeat is older than
+     * max(10 min, 2 x budget_ms).
      */
     public OffsetDateTime getHeartbeatAt() {
         return (OffsetDateTime) get(15);
