@@ -20,8 +20,8 @@
 #   floor     floor.sql: the whole pass as one transaction (Idle: -v lateral=1,
 #             the per-campaign form that uses the index); ms = BEGIN..COMMIT
 #   batched   floor-batched.sql: batches of 100 in a plpgsql loop, one COMMIT each
-#   deenroll  the whole process, JVM start included: java <launcher's flags> -jar
-#             target/deenroll.jar run --output json (batch 100, all clients);
+#   deenroll  the whole process, JVM start included: ./deenroll run --output json
+#             (the launcher: its JVM flags and class-data archive; batch 100, all clients);
 #             ms = wall time around the process, rss = /usr/bin/time %M
 #   deenrollN N runners started together on one copy (scale-out); ms = until
 #             the last one exits, rss = the largest
@@ -34,7 +34,7 @@
 #      OUT                    default /tmp/deenroll-bench-wt: results.tsv, run-<ds>.log
 #      REBUILD=1              rebuild the templates
 #      VARIANTS               see above
-#      DEENROLL_JAVA_OPTS     default: the launcher's flags (read from ./deenroll)
+#      DEENROLL_JAVA_OPTS     passed to the launcher (replaces its flags and archive)
 #      KEEP_TEMPLATES=0       drop this dataset's templates at the end
 # Needs psql, java 17+, /usr/bin/time (GNU), python3 (for the summary).
 set -euo pipefail
@@ -75,14 +75,11 @@ cpuopt=(); [ "$ver" -ge 130000 ] && [ "$(q "SELECT rolsuper FROM pg_roles WHERE 
 exists() { [ "$(q "SELECT count(*) FROM pg_database WHERE datname = '$1'")" = 1 ]; }
 url() { echo "postgres://$PGUSER@$PGHOST:$PGPORT/$1"; }
 
-# ---- the jar, run exactly as the launcher runs it
-jar="$ROOT/target/deenroll.jar"
-"$ROOT/deenroll" --version >/dev/null          # builds target/deenroll.jar when missing or stale
-launcher_opts=$(sed -n 's/.*DEENROLL_JAVA_OPTS:-\([^}]*\)}.*/\1/p' "$ROOT/deenroll")
-java_opts=${DEENROLL_JAVA_OPTS:-$launcher_opts}
-java_bin=java; [ -n "${JAVA_HOME:-}" ] && java_bin="$JAVA_HOME/bin/java"
-# shellcheck disable=SC2086
-dn() { "$java_bin" $java_opts -jar "$jar" "$@"; }
+# ---- deenroll, run through the launcher as operators run it (its JVM flags,
+# its class-data archive); DEENROLL_JAVA_OPTS, when set, replaces both
+"$ROOT/deenroll" --version >/dev/null          # builds the jar and the archive when missing or stale
+dn() { "$ROOT/deenroll" "$@"; }
+java_opts=${DEENROLL_JAVA_OPTS:-"the launcher's ($(sed -n 's/^java_opts=.*DEENROLL_JAVA_OPTS:-\([^}]*\)}.*/\1/p' "$ROOT/deenroll") + the class-data archive)"}
 
 psi() { sed -n 's/^some avg10=\([0-9.]*\).*/\1/p' /proc/pressure/cpu 2>/dev/null || true; }
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
@@ -143,7 +140,7 @@ run_deenroll() { # variant rep runners
   local u; u=$(url "$db")
   t0=$(now_ms)
   for i in $(seq 1 "$n"); do
-    DATABASE_URL=$u /usr/bin/time -f '%M' -o "$OUT/rss.$i" "$java_bin" $java_opts -jar "$jar" run --output json \
+    DATABASE_URL=$u /usr/bin/time -f '%M' -o "$OUT/rss.$i" "$ROOT/deenroll" run --output json \
       >"$OUT/out.$i.json" 2>"$OUT/err.$i.log" &
   done
   for i in $(seq 1 "$n"); do wait -n || rc=$?; done

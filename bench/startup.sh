@@ -5,12 +5,11 @@
 # run, so every later run has nothing to do (50 clients, 0 eligible), it times,
 # REPS times each, interleaved, with the launcher's JVM flags:
 #   jvm          java -version                  (the JVM alone)
-#   help         deenroll --help
+#   help         deenroll --help                (classes from the jar)
 #   idle         deenroll run (nothing to do)
-#   help-cds / idle-cds   the same with -XX:SharedArchiveFile: an application
-#                class-data-sharing archive dumped once by an idle run with
-#                -XX:ArchiveClassesAtExit (JDK 13+; JDK 19+ could use
-#                -XX:+AutoCreateSharedArchive instead)
+#   help-cds / idle-cds   the same with the launcher's application class-data
+#                archive (target/deenroll.jsa, dumped by ./deenroll from
+#                src/main/cds/deenroll.classlist): what ./deenroll runs
 # and, once, a class-loading timeline (-Xlog:class+load with JVM uptime) of an
 # idle run with and without the archive: when the CLI, the pool, the driver,
 # jOOQ, the schema check and the engine's first batch are reached.
@@ -28,17 +27,15 @@ q() { PGOPTIONS="-c client_min_messages=warning" psql -X -q -v ON_ERROR_STOP=1 -
 [ "$(q "SELECT count(*) FROM pg_database WHERE datname = 'bench_s_deenroll'")" = 1 ] \
   || { echo "run bench/run.sh S first (it builds bench_s_deenroll)" >&2; exit 2; }
 jar="$ROOT/target/deenroll.jar"
-"$ROOT/deenroll" --version >/dev/null
-java_opts=${DEENROLL_JAVA_OPTS:-$(sed -n 's/.*DEENROLL_JAVA_OPTS:-\([^}]*\)}.*/\1/p' "$ROOT/deenroll")}
+"$ROOT/deenroll" --version >/dev/null          # builds the jar and the archive when stale
+java_opts=${DEENROLL_JAVA_OPTS:-$(sed -n 's/^java_opts=.*DEENROLL_JAVA_OPTS:-\([^}]*\)}.*/\1/p' "$ROOT/deenroll")}
+jsa="$ROOT/target/deenroll.jsa"
+[ -f "$jsa" ] || { echo "no $jsa: the launcher could not dump it (see its message)" >&2; exit 2; }
 db=bench_startup_$$
 q "DROP DATABASE IF EXISTS $db"; q "CREATE DATABASE $db TEMPLATE bench_s_deenroll"
 export DATABASE_URL="postgres://$PGUSER@$PGHOST:$PGPORT/$db"
-jsa="$OUT/deenroll-app.jsa"
 # shellcheck disable=SC2086
 java $java_opts -jar "$jar" run >/dev/null 2>&1                      # drain: nothing left to do
-rm -f "$jsa"
-# shellcheck disable=SC2086
-java $java_opts -XX:ArchiveClassesAtExit="$jsa" -jar "$jar" run >/dev/null 2>"$OUT/cds-dump.log"
 echo "app CDS archive: $(du -h "$jsa" | cut -f1)"
 
 psi() { sed -n 's/^some avg10=\([0-9.]*\).*/\1/p' /proc/pressure/cpu 2>/dev/null || true; }
@@ -55,9 +52,9 @@ for r in $(seq 1 "$reps"); do
   {
     one jvm      java $java_opts -version
     one help     java $java_opts -jar "$jar" --help
-    one help-cds java $java_opts -XX:SharedArchiveFile="$jsa" -jar "$jar" --help
+    one help-cds java $java_opts -Xshare:auto -XX:SharedArchiveFile="$jsa" -jar "$jar" --help
     one idle     java $java_opts -jar "$jar" run
-    one idle-cds java $java_opts -XX:SharedArchiveFile="$jsa" -jar "$jar" run
+    one idle-cds java $java_opts -Xshare:auto -XX:SharedArchiveFile="$jsa" -jar "$jar" run
   }
 done
 echo "| what | median ms | runs (ms) | CPU PSI avg10 now |"
@@ -72,17 +69,17 @@ timeline() { # label extra-opts
   java $java_opts $2 -Xlog:class+load:file="$f":uptime -jar "$jar" run >/dev/null 2>&1
   printf '| %s | %s | %s |' "$1" "$(grep -c 'source:' "$f")" "$(grep -c 'shared objects file' "$f")"
   for c in 'deenroll.cli.Main ' 'deenroll.cli.RunCommand ' 'com.zaxxer.hikari.HikariConfig ' 'org.jooq.impl.DSL ' \
-           'deenroll.db.SchemaCheck ' 'deenroll.engine.Batches ' 'deenroll.cli.RunReport '; do
+           'deenroll.db.SchemaCheck ' 'deenroll.engine.RunSlices ' 'deenroll.cli.RunReport '; do
     printf ' %s |' "$(grep -m1 -- "$c" "$f" | sed -n 's/^\[\([0-9.]*s\)\].*/\1/p')"
   done
   printf ' %s |\n' "$(tail -1 "$f" | sed -n 's/^\[\([0-9.]*s\)\].*/\1/p')"
 }
 echo
 echo "class loading timeline of one idle run (JVM uptime when the class is loaded)"
-echo "| run | classes | from CDS | Main | RunCommand | Hikari | jOOQ DSL | SchemaCheck (pool up, 1st query done) | Batches (1st batch) | RunReport (all clients done) | last class |"
+echo "| run | classes | from CDS | Main | RunCommand | Hikari | jOOQ DSL | SchemaCheck (pool up, 1st query done) | RunSlices (1st call) | RunReport (all clients done) | last class |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|"
 timeline default ""
-timeline app-cds "-XX:SharedArchiveFile=$jsa"
+timeline app-cds "-Xshare:auto -XX:SharedArchiveFile=$jsa"
 echo "loaded classes by library (default run): $(for p in org.jooq com.fasterxml ch.qos org.slf4j org.postgresql com.zaxxer picocli org.flywaydb deenroll. 'java\.' 'jdk\.\|sun\.'; do printf '%s=%s ' "$p" "$(grep -c " $p" "$OUT/classload-default.log")"; done)"
 
 echo
