@@ -9,11 +9,12 @@ import static deenroll.db.schema.Tables.DE_ENROLLMENT_RUNS;
 
 /**
  * Loads and initialises jOOQ's rendering and the PostgreSQL driver on a second
- * thread while the main one parses the command line and sets up logging, as
- * Spring Boot's background pre-initializer does: with two cores that takes
- * their share of start-up off the critical path (about 60 ms of an idle run's
- * 0.6 s, docs/performance.md). It only warms classes; what it does is thrown
- * away, and a failure here changes nothing.
+ * thread while the main one parses the command line and reads the
+ * configuration, as Spring Boot's background pre-initializer does: with two
+ * cores that takes their share of start-up off the critical path (about 35 ms
+ * of an idle run's 0.55 s, docs/performance.md). It only warms classes; what
+ * it does is thrown away, and a failure here changes nothing. Start it after
+ * logging is initialised (Main.main, StartUpRaceTest).
  */
 final class Preload {
 
