@@ -26,10 +26,6 @@ public final class Main {
     }
 
     public static void main(String[] args) {
-        // logging first: while SLF4J initialises, other threads get substitute loggers,
-        // and the preload thread logs through jOOQ (StartUpRaceTest)
-        LoggerFactory.getILoggerFactory();
-        Preload.inBackground();
         PrintWriter out = new PrintWriter(System.out, true, StandardCharsets.UTF_8);
         PrintWriter err = new PrintWriter(System.err, true, StandardCharsets.UTF_8);
         System.exit(run(out, err, System.getenv(), true, args));
