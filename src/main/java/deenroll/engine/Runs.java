@@ -60,7 +60,7 @@ public final class Runs {
     }
 
     /**
-     * Makes sure the run row exists: de_enrollment_run_client inserts it in its
+     * Makes sure the run row exists: de_enrollment_run_clients inserts it in its
      * first batch's transaction, so a run that failed in that batch has none yet.
      */
     void ensureStarted(UUID runId, UUID invocationId, UUID clientId, RunType type, Duration budget) {

@@ -131,6 +131,29 @@ class AlertDeduplicationTest {
     }
 
     @Test
+    void everyClientThatRecoversInOneRunGetsItsOwnResolvedMessage() throws Exception {
+        UUID beta = fixtures.client("Beta");
+        fixtures.leads(beta, fixtures.campaign(beta, 2), 2, 2);
+        fixtures.recount();
+        acmeFails(); // the trigger refuses every campaign's counters: both clients fail
+        try (AlertReceiver receiver = new AlertReceiver()) {
+            assertThat(run(receiver).exitCode()).isEqualTo(1);
+            acmeRecovers();
+
+            // one run clears both clients' conditions, in one statement
+            assertThat(run(receiver).exitCode()).isZero();
+
+            List<JsonNode> alerts = alerts(receiver);
+            List<String> resolved = alerts.stream().map(a -> a.path("message").asText())
+                    .filter(m -> m.startsWith("Resolved: ")).toList();
+            assertThat(alerts).as("two failures, then two resolutions: %s", alerts).hasSize(4);
+            assertThat(resolved).hasSize(2).anyMatch(m -> m.contains("Acme")).anyMatch(m -> m.contains("Beta"));
+            assertThat(db.db().dsl().fetchValue("SELECT count(*) FROM de_enrollment_alert_state"
+                    + " WHERE resolved_at IS NULL")).as("conditions still holding").isEqualTo(0L);
+        }
+    }
+
+    @Test
     void aConditionThatComesBackAfterItsResolutionIsAlertedAgain() throws Exception {
         acmeFails();
         try (AlertReceiver receiver = new AlertReceiver()) {
