@@ -13,7 +13,7 @@ import picocli.CommandLine.Option;
                 "2:no backup from today (use --force), bad --to, or usage error", "4:database unreachable"})
 final class RollbackCommand extends OpsCommand {
 
-    @Option(names = "--to", required = true, paramLabel = "N", description = "target version: 18 (before deenroll), 19, 20 or 21")
+    @Option(names = "--to", required = true, paramLabel = "N", description = "target version: 18 (before deenroll), or a later one below the current version")
     int to;
 
     @Option(names = "--force", description = "roll back without a backup from today (says what it skips)")

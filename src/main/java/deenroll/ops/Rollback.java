@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
 
 /**
  * Runs db/rollback scripts from the current version down to a target, newest
@@ -23,7 +24,6 @@ import java.util.Map;
  */
 public final class Rollback {
 
-    public static final List<Integer> TARGETS = List.of(18, 19, 20, 21, 22, 23);
     private static final Map<Integer, String> SCRIPTS = Map.of(
             19, "U19__completion_tracking.sql",
             20, "U20__campaign_model.sql",
@@ -31,6 +31,8 @@ public final class Rollback {
             22, "U22__runs_archive.sql",
             23, "U23__alert_state.sql",
             24, "U24__server_side_runs.sql");
+    /** Where a rollback can stop: below each script's version, so 18 (before deenroll) up to the one before the newest. */
+    private static final List<Integer> TARGETS = SCRIPTS.keySet().stream().map(v -> v - 1).sorted().toList();
 
     private final DSLContext dsl;
     private final Backups backups;
@@ -42,7 +44,8 @@ public final class Rollback {
 
     public OpsReport to(int target, boolean force) {
         if (!TARGETS.contains(target)) {
-            throw new UsageException("--to: expected one of 18, 19, 20, 21, 22");
+            throw new UsageException("--to: expected one of " + TARGETS.stream().map(String::valueOf)
+                    .collect(Collectors.joining(", ")) + ", got " + target);
         }
         int current = currentVersion();
         List<String> lines = new ArrayList<>();

@@ -183,6 +183,21 @@ class RollbackTest {
         }
     }
 
+    @Test
+    void aTargetOutsideTheRollbackScriptsIsAUsageErrorThatNamesTheValidOnes() {
+        try (TestDatabase db = TestPostgres.get().migrated()) {
+            assertThat(Cli.run(db, "backup").exitCode()).isZero();
+            for (String target : new String[] {"17", String.valueOf(Migrator.REQUIRED_VERSION)}) {
+                Cli.Result rollback = Cli.run(db, "rollback", "--to", target);
+
+                assertThat(rollback.exitCode()).as("--to %s: %s", target, rollback.err()).isEqualTo(2);
+                // every version a script leads down to, the newest migration's predecessor included
+                assertThat(rollback.err()).contains("expected one of 18, 19, 20, 21, 22, 23, got " + target);
+            }
+            assertThat(flywayRowsAbove(db, 18)).as("nothing rolled back").isEqualTo(Migrator.REQUIRED_VERSION - 18);
+        }
+    }
+
     /**
      * The procedure's order: backup, rollback, migrate, restore. The state the
      * rollback of 0019/0020 dropped (completion, history, campaign flags and
