@@ -17,7 +17,8 @@
 --     lock keeps runs of a 0023 tool, which locked per run, alive);
 --   * a batch refuses to count for a run that is no longer 'running' (closed as
 --     abandoned by another process while this one was cut off), and rolls back;
---   * de_enrollment_finish_run: one definition of closing a run;
+--   * de_enrollment_start_run and de_enrollment_finish_run: one definition each
+--     of starting and of closing a run;
 --   * the lead log's (run_id, lead_id) index only over error rows.
 --
 -- Needs PostgreSQL 12+ (procedures with COMMIT: 11+). Idempotent.
@@ -185,6 +186,23 @@ BEGIN
 END
 $$;
 
+-- Starts a run: its row, 'running', unless it is there already (a retried
+-- call, or a run that failed before its first batch committed). Every way a
+-- run starts goes through here; de_enrollment_finish_run closes it.
+CREATE OR REPLACE FUNCTION de_enrollment_start_run(p_run_id uuid, p_invocation_id uuid, p_client_id uuid,
+                                                   p_run_type text, p_budget_ms integer, p_host text,
+                                                   p_pid integer)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+-- PL/pgSQL: it runs once per client, and its plan is then kept for the session
+AS $fn$
+BEGIN
+  INSERT INTO de_enrollment_runs (id, invocation_id, client_id, run_type, status, budget_ms, host, pid)
+  VALUES (p_run_id, p_invocation_id, p_client_id, p_run_type, 'running', p_budget_ms, p_host, p_pid)
+  ON CONFLICT (id) DO NOTHING;
+END
+$fn$;
+
 -- Closes a run: its status, how long it took (server clock, from run_at), and
 -- why, when leads failed. Every way a run ends goes through here.
 CREATE OR REPLACE FUNCTION de_enrollment_finish_run(p_run_id uuid, p_status text, p_error text,
@@ -259,9 +277,7 @@ BEGIN
       v_error := NULL;
       BEGIN
         IF v_status IS NULL THEN
-          INSERT INTO de_enrollment_runs (id, invocation_id, client_id, run_type, status, budget_ms, host, pid)
-          VALUES (v_run, p_invocation_id, v_client, p_run_type, 'running', p_budget_ms, p_host, p_pid)
-          ON CONFLICT (id) DO NOTHING;
+          PERFORM de_enrollment_start_run(v_run, p_invocation_id, v_client, p_run_type, p_budget_ms, p_host, p_pid);
         END IF;
 
         WITH picked AS MATERIALIZED (
@@ -298,9 +314,8 @@ BEGIN
           v_error := left(SQLSTATE || ': ' || SQLERRM, 2000);
       END;
       IF v_error IS NOT NULL THEN
-        INSERT INTO de_enrollment_runs (id, invocation_id, client_id, run_type, status, budget_ms, host, pid)
-        VALUES (v_run, p_invocation_id, v_client, p_run_type, 'running', p_budget_ms, p_host, p_pid)
-        ON CONFLICT (id) DO NOTHING;
+        -- the failed batch took its run row with it when it was the first
+        PERFORM de_enrollment_start_run(v_run, p_invocation_id, v_client, p_run_type, p_budget_ms, p_host, p_pid);
         PERFORM de_enrollment_finish_run(v_run, 'failed', v_error, p_peak_memory_mb);
         v_done := true;
       END IF;

@@ -5,6 +5,7 @@
 DROP PROCEDURE IF EXISTS de_enrollment_run_clients(uuid, uuid[], uuid[], text, integer, text, integer, integer, integer,
   integer, integer, uuid, integer, uuid);
 DROP FUNCTION IF EXISTS de_enrollment_finish_run(uuid, text, text, integer);
+DROP FUNCTION IF EXISTS de_enrollment_start_run(uuid, uuid, uuid, text, integer, text, integer);
 CREATE INDEX IF NOT EXISTS de_enrollment_lead_log_run_idx ON de_enrollment_lead_log (run_id, lead_id);
 DROP INDEX IF EXISTS de_enrollment_lead_log_run_errors_idx;
 

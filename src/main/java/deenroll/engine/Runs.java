@@ -20,6 +20,7 @@ import java.util.Set;
 import java.util.UUID;
 
 import static deenroll.db.schema.Routines.deEnrollmentCloseAbandonedRuns;
+import static deenroll.db.schema.Routines.deEnrollmentStartRun;
 import static deenroll.db.schema.Tables.CLIENTS;
 import static deenroll.db.schema.Tables.DE_ENROLLMENT_ELIGIBLE_LEADS;
 import static deenroll.db.schema.Tables.DE_ENROLLMENT_FINISH_RUN;
@@ -60,21 +61,13 @@ public final class Runs {
     }
 
     /**
-     * Makes sure the run row exists: de_enrollment_run_clients inserts it in its
-     * first batch's transaction, so a run that failed in that batch has none yet.
+     * Makes sure the run row exists (de_enrollment_start_run, the one definition
+     * of starting a run): de_enrollment_run_clients starts it in its first
+     * batch's transaction, so a run that failed in that batch has none yet.
      */
     void ensureStarted(UUID runId, UUID invocationId, UUID clientId, RunType type, Duration budget) {
-        dsl.insertInto(DE_ENROLLMENT_RUNS)
-                .set(DE_ENROLLMENT_RUNS.ID, runId)
-                .set(DE_ENROLLMENT_RUNS.INVOCATION_ID, invocationId)
-                .set(DE_ENROLLMENT_RUNS.CLIENT_ID, clientId)
-                .set(DE_ENROLLMENT_RUNS.RUN_TYPE, type.sql())
-                .set(DE_ENROLLMENT_RUNS.STATUS, RunStatus.RUNNING.sql())
-                .set(DE_ENROLLMENT_RUNS.BUDGET_MS, (int) Math.min(Integer.MAX_VALUE, budget.toMillis()))
-                .set(DE_ENROLLMENT_RUNS.HOST, HOST)
-                .set(DE_ENROLLMENT_RUNS.PID, (int) ProcessHandle.current().pid())
-                .onConflictDoNothing()
-                .execute();
+        deEnrollmentStartRun(dsl.configuration(), runId, invocationId, clientId, type.sql(),
+                (int) Math.min(Integer.MAX_VALUE, budget.toMillis()), HOST, (int) ProcessHandle.current().pid());
     }
 
     /**

@@ -12,6 +12,7 @@ import deenroll.db.schema.routines.DeEnrollmentRunClients;
 import deenroll.db.schema.routines.DeEnrollmentRunLockKey;
 import deenroll.db.schema.routines.DeEnrollmentSchemaVersion;
 import deenroll.db.schema.routines.DeEnrollmentSequenceLength;
+import deenroll.db.schema.routines.DeEnrollmentStartRun;
 import deenroll.db.schema.tables.DeEnrollmentAbandonedRuns;
 import deenroll.db.schema.tables.DeEnrollmentCampaignCounters;
 import deenroll.db.schema.tables.DeEnrollmentCloseAbandonedRuns;
@@ -367,6 +368,31 @@ public class Routines {
         f.setPMessages(pMessages);
 
         return f.asField();
+    }
+
+    /**
+     * Call <code>de_enrollment_start_run</code>
+     */
+    public static void deEnrollmentStartRun(
+          Configuration configuration
+        , UUID pRunId
+        , UUID pInvocationId
+        , UUID pClientId
+        , String pRunType
+        , Integer pBudgetMs
+        , String pHost
+        , Integer pPid
+    ) {
+        DeEnrollmentStartRun p = new DeEnrollmentStartRun();
+        p.setPRunId(pRunId);
+        p.setPInvocationId(pInvocationId);
+        p.setPClientId(pClientId);
+        p.setPRunType(pRunType);
+        p.setPBudgetMs(pBudgetMs);
+        p.setPHost(pHost);
+        p.setPPid(pPid);
+
+        p.execute(configuration);
     }
 
     /**
