@@ -99,8 +99,8 @@ public final class Reports {
                 + " e->>'outcome' AS outcome FROM leads l, jsonb_array_elements(CASE WHEN jsonb_typeof(l.campaign_history) = 'array'"
                 + " THEN l.campaign_history ELSE '[]'::jsonb END) e WHERE l.id = {0}", DSL.val(leadId)).fetchMaps();
         List<Map<String, Object>> log = dsl.resultQuery("SELECT g.processed_at, g.action, g.outcome, g.messages_received,"
-                + " g.error_message, g.run_id, r.run_at, r.run_type, r.status AS run_status FROM de_enrollment_lead_log g"
-                + " LEFT JOIN de_enrollment_runs r ON r.id = g.run_id WHERE g.lead_id = {0} ORDER BY g.processed_at", DSL.val(leadId))
+                + " g.error_message, g.run_id, r.run_at, r.run_type, r.status AS run_status FROM de_enrollment_lead_log_of({0}) g"
+                + " LEFT JOIN de_enrollment_runs r ON r.id = g.run_id ORDER BY g.processed_at, g.id", DSL.val(leadId))
                 .fetchMaps();
         List<String> lines = new ArrayList<>();
         lines.add(String.format("Lead %s: position %s, active %s, opted_out %s, booked %s, completed_at %s",

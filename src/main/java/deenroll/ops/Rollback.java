@@ -30,7 +30,8 @@ public final class Rollback {
             21, "U21__de_enrollment_monitoring.sql",
             22, "U22__runs_archive.sql",
             23, "U23__alert_state.sql",
-            24, "U24__server_side_runs.sql");
+            24, "U24__server_side_runs.sql",
+            25, "U25__lead_log_by_time.sql");
     /** Where a rollback can stop: below each script's version, so 18 (before deenroll) up to the one before the newest. */
     private static final List<Integer> TARGETS = SCRIPTS.keySet().stream().map(v -> v - 1).sorted().toList();
 

@@ -32,9 +32,9 @@ public final class Verify {
             "get_leads_for_de_enrollment(uuid,integer,uuid,uuid,integer,uuid)", "process_de_enrollment_batch(uuid,uuid[],uuid[])",
             "de_enrollment_is_eligible(boolean,timestamp with time zone,integer,integer)",
             "de_enrollment_sequence_length(jsonb)", "de_enrollment_outcome(boolean,boolean)",
-            "de_enrollment_campaign_counters()", "de_enrollment_stuck_leads(interval)");
+            "de_enrollment_campaign_counters()", "de_enrollment_stuck_leads(interval)", "de_enrollment_lead_log_of(uuid)");
     private static final List<String> INDEXES = List.of("leads_de_enrollment_pending_idx",
-            "de_enrollment_lead_log_run_errors_idx", "de_enrollment_lead_log_lead_idx", "de_enrollment_runs_client_idx");
+            "de_enrollment_lead_log_run_errors_idx", "de_enrollment_lead_log_processed_idx", "de_enrollment_runs_client_idx");
 
     private final DSLContext dsl;
     private final Duration stuckGrace;

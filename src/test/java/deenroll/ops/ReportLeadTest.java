@@ -69,6 +69,44 @@ class ReportLeadTest {
         }
     }
 
+    /**
+     * 0025 dropped the lead log's lead_id index: a lead's rows are found by the
+     * times it was de-enrolled. A lead re-enrolled after its first
+     * de-enrollment (completed_at cleared, the history entry kept), with an
+     * error row in between and a history entry whose completedAt is not a
+     * time, still shows every row of its own and none of the lead beside it.
+     */
+    @Test
+    void findsEveryRowOfALeadDeEnrolledTwiceThroughItsCompletionTimes() {
+        try (TestDatabase db = TestPostgres.get().migrated()) {
+            Story s = leadWithTwoJourneys(db);
+            db.sql("UPDATE leads SET is_active = true, completed_at = NULL, campaign_history = campaign_history"
+                    + " || '[{\"campaignName\": \"typed by hand\", \"completedAt\": \"last spring\"}]'::jsonb"
+                    + " WHERE id = '" + s.lead() + "'");
+            db.sql("INSERT INTO de_enrollment_lead_log (run_id, lead_id, client_id, campaign_id, action, messages_received,"
+                    + " error_message) SELECT '" + s.runId() + "', id, client_id, campaign_link_id, 'error',"
+                    + " current_message_position, 'P0001: refused by a host trigger'"
+                    + " FROM leads WHERE id = '" + s.lead() + "'");
+            new Fixtures(db.db().dsl()).recount();
+            assertThat(Cli.run(db, "run").exitCode()).isZero();
+
+            Cli.Result report = Cli.run(db, "report", "lead", s.lead().toString(), "--output", "json");
+
+            assertThat(report.exitCode()).as(report.err()).isZero();
+            JsonNode log = Json.of(report).get("leadLog");
+            assertThat(log).hasSize(3);
+            assertThat(log.get(0).get("action").asText()).isEqualTo("de_enrolled");
+            assertThat(log.get(0).get("run_id").asText()).isEqualTo(s.runId());
+            assertThat(log.get(1).get("action").asText()).isEqualTo("error");
+            assertThat(log.get(2).get("action").asText()).isEqualTo("de_enrolled");
+            assertThat(log.get(2).get("run_id").asText()).isNotEqualTo(s.runId());
+            assertThat(Sql.text(db, "SELECT count(*)::text FROM de_enrollment_lead_log WHERE lead_id = ?::uuid",
+                    s.lead().toString())).as("every row of the lead, read without the function").isEqualTo("3");
+            assertThat(Sql.number(db, "SELECT count(*) FROM de_enrollment_lead_log"))
+                    .as("the lead beside it was de-enrolled in the same batch").isEqualTo(4);
+        }
+    }
+
     @Test
     void textOutputTellsTheStory() {
         try (TestDatabase db = TestPostgres.get().migrated()) {

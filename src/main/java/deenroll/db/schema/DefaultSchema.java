@@ -14,6 +14,7 @@ import deenroll.db.schema.tables.DeEnrollmentEligibleLeads;
 import deenroll.db.schema.tables.DeEnrollmentFinishRun;
 import deenroll.db.schema.tables.DeEnrollmentHealth;
 import deenroll.db.schema.tables.DeEnrollmentLeadLog;
+import deenroll.db.schema.tables.DeEnrollmentLeadLogOf;
 import deenroll.db.schema.tables.DeEnrollmentRuns;
 import deenroll.db.schema.tables.DeEnrollmentRunsArchive;
 import deenroll.db.schema.tables.DeEnrollmentStuckLeads;
@@ -24,6 +25,7 @@ import deenroll.db.schema.tables.records.DeEnrollmentAbandonedRunsRecord;
 import deenroll.db.schema.tables.records.DeEnrollmentCampaignCountersRecord;
 import deenroll.db.schema.tables.records.DeEnrollmentCloseAbandonedRunsRecord;
 import deenroll.db.schema.tables.records.DeEnrollmentEligibleLeadsRecord;
+import deenroll.db.schema.tables.records.DeEnrollmentLeadLogRecord;
 import deenroll.db.schema.tables.records.DeEnrollmentRunsRecord;
 import deenroll.db.schema.tables.records.GetLeadsForDeEnrollmentRecord;
 import deenroll.db.schema.tables.records.ProcessDeEnrollmentBatchRecord;
@@ -210,6 +212,45 @@ public class DefaultSchema extends SchemaImpl {
      * The table <code>de_enrollment_lead_log</code>.
      */
     public final DeEnrollmentLeadLog DE_ENROLLMENT_LEAD_LOG = DeEnrollmentLeadLog.DE_ENROLLMENT_LEAD_LOG;
+
+    /**
+     * p_lead_id uuid
+     */
+    public final DeEnrollmentLeadLogOf DE_ENROLLMENT_LEAD_LOG_OF = DeEnrollmentLeadLogOf.DE_ENROLLMENT_LEAD_LOG_OF;
+
+    /**
+     * Call <code>de_enrollment_lead_log_of</code>.
+     */
+    public static Result<DeEnrollmentLeadLogRecord> DE_ENROLLMENT_LEAD_LOG_OF(
+          Configuration configuration
+        , UUID pLeadId
+    ) {
+        return configuration.dsl().selectFrom(deenroll.db.schema.tables.DeEnrollmentLeadLogOf.DE_ENROLLMENT_LEAD_LOG_OF.call(
+              pLeadId
+        )).fetch();
+    }
+
+    /**
+     * Get <code>de_enrollment_lead_log_of</code> as a table.
+     */
+    public static DeEnrollmentLeadLogOf DE_ENROLLMENT_LEAD_LOG_OF(
+          UUID pLeadId
+    ) {
+        return deenroll.db.schema.tables.DeEnrollmentLeadLogOf.DE_ENROLLMENT_LEAD_LOG_OF.call(
+            pLeadId
+        );
+    }
+
+    /**
+     * Get <code>de_enrollment_lead_log_of</code> as a table.
+     */
+    public static DeEnrollmentLeadLogOf DE_ENROLLMENT_LEAD_LOG_OF(
+          Field<UUID> pLeadId
+    ) {
+        return deenroll.db.schema.tables.DeEnrollmentLeadLogOf.DE_ENROLLMENT_LEAD_LOG_OF.call(
+            pLeadId
+        );
+    }
 
     /**
      * One row per client per invocation of deenroll; invocation_id groups the
@@ -416,6 +457,7 @@ public class DefaultSchema extends SchemaImpl {
             DeEnrollmentFinishRun.DE_ENROLLMENT_FINISH_RUN,
             DeEnrollmentHealth.DE_ENROLLMENT_HEALTH,
             DeEnrollmentLeadLog.DE_ENROLLMENT_LEAD_LOG,
+            DeEnrollmentLeadLogOf.DE_ENROLLMENT_LEAD_LOG_OF,
             DeEnrollmentRuns.DE_ENROLLMENT_RUNS,
             DeEnrollmentRunsArchive.DE_ENROLLMENT_RUNS_ARCHIVE,
             DeEnrollmentStuckLeads.DE_ENROLLMENT_STUCK_LEADS,

@@ -17,6 +17,7 @@ import deenroll.db.schema.tables.DeEnrollmentAbandonedRuns;
 import deenroll.db.schema.tables.DeEnrollmentCampaignCounters;
 import deenroll.db.schema.tables.DeEnrollmentCloseAbandonedRuns;
 import deenroll.db.schema.tables.DeEnrollmentFinishRun;
+import deenroll.db.schema.tables.DeEnrollmentLeadLogOf;
 import deenroll.db.schema.tables.DeEnrollmentStuckLeads;
 import deenroll.db.schema.tables.GetLeadsForDeEnrollment;
 import deenroll.db.schema.tables.ProcessDeEnrollmentBatch;
@@ -24,6 +25,7 @@ import deenroll.db.schema.tables.records.DeEnrollmentAbandonedRunsRecord;
 import deenroll.db.schema.tables.records.DeEnrollmentCampaignCountersRecord;
 import deenroll.db.schema.tables.records.DeEnrollmentCloseAbandonedRunsRecord;
 import deenroll.db.schema.tables.records.DeEnrollmentEligibleLeadsRecord;
+import deenroll.db.schema.tables.records.DeEnrollmentLeadLogRecord;
 import deenroll.db.schema.tables.records.DeEnrollmentRunsRecord;
 import deenroll.db.schema.tables.records.GetLeadsForDeEnrollmentRecord;
 import deenroll.db.schema.tables.records.ProcessDeEnrollmentBatchRecord;
@@ -498,6 +500,40 @@ public class Routines {
             pStatus,
             pError,
             pPeakMemoryMb
+        );
+    }
+
+    /**
+     * Call <code>de_enrollment_lead_log_of</code>.
+     */
+    public static Result<DeEnrollmentLeadLogRecord> deEnrollmentLeadLogOf(
+          Configuration configuration
+        , UUID pLeadId
+    ) {
+        return configuration.dsl().selectFrom(deenroll.db.schema.tables.DeEnrollmentLeadLogOf.DE_ENROLLMENT_LEAD_LOG_OF.call(
+              pLeadId
+        )).fetch();
+    }
+
+    /**
+     * Get <code>de_enrollment_lead_log_of</code> as a table.
+     */
+    public static DeEnrollmentLeadLogOf deEnrollmentLeadLogOf(
+          UUID pLeadId
+    ) {
+        return deenroll.db.schema.tables.DeEnrollmentLeadLogOf.DE_ENROLLMENT_LEAD_LOG_OF.call(
+            pLeadId
+        );
+    }
+
+    /**
+     * Get <code>de_enrollment_lead_log_of</code> as a table.
+     */
+    public static DeEnrollmentLeadLogOf deEnrollmentLeadLogOf(
+          Field<UUID> pLeadId
+    ) {
+        return deenroll.db.schema.tables.DeEnrollmentLeadLogOf.DE_ENROLLMENT_LEAD_LOG_OF.call(
+            pLeadId
         );
     }
 
