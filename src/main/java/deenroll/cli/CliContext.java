@@ -19,7 +19,6 @@ import deenroll.metrics.Pushgateway;
 import org.slf4j.LoggerFactory;
 
 import java.io.PrintWriter;
-import java.io.UncheckedIOException;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
@@ -29,7 +28,7 @@ import java.util.Optional;
 /** What every command needs from its surroundings: output streams, environment, configuration. */
 final class CliContext {
 
-    /** The JSON writer, made when first used: a run printing text, or --help, never pays for it. */
+    /** The JSON writer for values {@link JsonText} does not write itself, made when first used. */
     static final class Json {
         static final ObjectMapper MAPPER = new ObjectMapper()
                 .registerModule(new JavaTimeModule())
@@ -89,11 +88,7 @@ final class CliContext {
     }
 
     void printJson(Object document) {
-        try {
-            out.println(Json.MAPPER.writeValueAsString(document));
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new UncheckedIOException(e);
-        }
+        out.println(JsonText.of(document));
         out.flush();
     }
 
