@@ -58,16 +58,18 @@ public final class Engine {
         return new Engine(runs, new RunSlices(db.dsl(), runs.host()), new RunLocks(db.dataSource()), alerts, clock, stop);
     }
 
-    public Invocation run(RunRequest request, List<Client> clients) {
+    public Invocation run(RunRequest request, List<Client> toRun) {
         Instant started = clock.instant();
         UUID invocationId = UUID.randomUUID();
         if (request.dryRun()) {
-            List<ClientRun> predicted = clients.stream().map(this::dryRun).toList();
+            List<ClientRun> predicted = toRun.stream().map(this::dryRun).toList();
             return new Invocation(invocationId, request.runType(), true, predicted, List.of(), List.of(),
                     Duration.between(started, clock.instant()).toMillis());
         }
         List<AbandonedRun> abandoned = closeAbandoned();
-        List<UUID> runIds = clients.stream().map(c -> UUID.randomUUID()).toList();
+        // in the order the work leaves them in: a client another invocation is on goes last (RunSlices)
+        List<Client> clients = new ArrayList<>(toRun);
+        List<UUID> runIds = new ArrayList<>(clients.stream().map(c -> UUID.randomUUID()).toList());
         Map<UUID, String> unrecorded = new HashMap<>();
         int reached;
         try {
@@ -126,7 +128,7 @@ public final class Engine {
                 // retries spent, or not transient: the client in flight fails, the next ones still run
                 int failed = firstOpen(runIds, at.client());
                 fail(invocationId, request, clients.get(failed), runIds.get(failed), DbErrors.describe(e), unrecorded);
-                at = new RunSlices.Position(failed + 1, null);
+                at = at.nextClient(failed + 1);
             }
         }
         if (at.cursor() == null) {
@@ -144,7 +146,10 @@ public final class Engine {
         return at.client() + 1;
     }
 
-    /** The first client, from {@code from}, whose run is not closed: the one a failed call was working on. */
+    /**
+     * The first client, from {@code from}, whose run is not closed: the one a failed call was working on (or,
+     * when that call had moved clients to the end of the list before failing, the first of those it moved).
+     */
     private int firstOpen(List<UUID> runIds, int from) {
         try {
             Map<UUID, DeEnrollmentRunsRecord> rows = runs.rows(runIds.subList(from, runIds.size()));

@@ -9,7 +9,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -19,6 +22,9 @@ import java.util.concurrent.ThreadLocalRandom;
  * transaction each, for up to a time slice, so neither a batch nor a client
  * costs a round trip or client-side work. Between calls the engine checks its
  * budget and stop requests; the slice bounds how long a stop waits.
+ * A client another invocation is working on is moved to the end of the list
+ * (0026): the call returns the list in the order it ends up in, and
+ * {@link #next} reorders the caller's lists to match.
  * A failed call is retried with exponential backoff and jitter when the error
  * is transient. That is safe: every committed batch left nothing eligible to
  * redo, runs closed meanwhile are skipped, and a retry from an older cursor
@@ -32,11 +38,20 @@ final class RunSlices {
     static final int MAX_ATTEMPTS = 5;
     private static final long BASE_BACKOFF_MS = 100;
     private static final String CALL = "CALL de_enrollment_run_clients(?::uuid, ?::uuid[], ?::uuid[], ?, ?, ?, ?, ?, ?, ?,"
-            + " ?::integer, ?::uuid, ?::integer, ?::uuid)";
+            + " ?::integer, ?::integer, ?::uuid, ?::integer, ?::uuid)";
 
-    /** Where the walk over the clients stands: the client to work on (0-based) and where its walk resumes. */
-    record Position(int client, BatchCursor cursor) {
-        static final Position START = new Position(0, null);
+    /**
+     * Where the walk over the clients stands: the client to work on (0-based),
+     * where its walk resumes, and how many clients at the end of the list were
+     * moved there because another invocation was working on them.
+     */
+    record Position(int client, BatchCursor cursor, int deferred) {
+        static final Position START = new Position(0, null, 0);
+
+        /** The next client, from the top of its walk. */
+        Position nextClient(int client) {
+            return new Position(client, null, deferred);
+        }
     }
 
     private final DSLContext dsl;
@@ -47,7 +62,10 @@ final class RunSlices {
         this.host = host;
     }
 
-    /** Works for up to {@code slice} (at least one batch, at most {@link #MAX_SLICE}) from {@code from}. */
+    /**
+     * Works for up to {@code slice} (at least one batch, at most {@link #MAX_SLICE}) from {@code from}.
+     * {@code clients} and {@code runIds} must be modifiable: they are put in the order the call left them in.
+     */
     Position next(UUID invocationId, List<Client> clients, List<UUID> runIds, RunRequest request, Position from,
                   Duration slice) {
         for (int attempt = 1; ; attempt++) {
@@ -75,15 +93,41 @@ final class RunSlices {
                         DSL.val(runIds.toArray(UUID[]::new), SQLDataType.UUID.array()),
                         request.runType().sql(), (int) Math.min(Integer.MAX_VALUE, request.budget().toMillis()), host,
                         (int) ProcessHandle.current().pid(), PeakMemory.megabytes(), request.batchSize(), (int) sliceMs,
-                        from.client() + 1,
+                        from.client() + 1, from.deferred(),
                         after == null ? null : after.campaignId(),
                         after == null ? null : after.position(),
                         after == null ? null : after.leadId())
                 .fetchSingle();
+        reorder(clients, runIds, r.get("io_client_ids", UUID[].class), r.get("io_run_ids", UUID[].class));
         UUID campaign = r.get("io_after_campaign", UUID.class);
         BatchCursor cursor = campaign == null ? null
                 : new BatchCursor(campaign, r.get("io_after_position", Integer.class), r.get("io_after_lead", UUID.class));
-        return new Position(r.get("io_position", Integer.class) - 1, cursor);
+        return new Position(r.get("io_position", Integer.class) - 1, cursor, r.get("io_deferred", Integer.class));
+    }
+
+    /** Puts the clients and their run ids in the order the call returned (the same ones, maybe moved). */
+    private static void reorder(List<Client> clients, List<UUID> runIds, UUID[] clientOrder, UUID[] runOrder) {
+        if (clientOrder.length != clients.size() || runOrder.length != runIds.size()) {
+            throw new IllegalStateException("de_enrollment_run_clients returned " + clientOrder.length + " client(s) for "
+                    + clients.size());
+        }
+        Map<UUID, Client> byRun = new HashMap<>();
+        for (int i = 0; i < clients.size(); i++) {
+            byRun.put(runIds.get(i), clients.get(i));
+        }
+        List<Client> reordered = new ArrayList<>(clients.size());
+        for (int i = 0; i < runOrder.length; i++) {
+            Client client = byRun.remove(runOrder[i]);
+            if (client == null || !client.id().equals(clientOrder[i])) {
+                throw new IllegalStateException("de_enrollment_run_clients returned run " + runOrder[i]
+                        + " for client " + clientOrder[i] + ", which this invocation did not give it");
+            }
+            reordered.add(client);
+        }
+        for (int i = 0; i < runOrder.length; i++) {
+            clients.set(i, reordered.get(i));
+            runIds.set(i, runOrder[i]);
+        }
     }
 
     private static void sleep(long ms) {

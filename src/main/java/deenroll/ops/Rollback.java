@@ -31,7 +31,8 @@ public final class Rollback {
             22, "U22__runs_archive.sql",
             23, "U23__alert_state.sql",
             24, "U24__server_side_runs.sql",
-            25, "U25__lead_log_by_time.sql");
+            25, "U25__lead_log_by_time.sql",
+            26, "U26__client_claims.sql");
     /** Where a rollback can stop: below each script's version, so 18 (before deenroll) up to the one before the newest. */
     private static final List<Integer> TARGETS = SCRIPTS.keySet().stream().map(v -> v - 1).sorted().toList();
 

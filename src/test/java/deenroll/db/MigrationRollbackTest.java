@@ -16,7 +16,7 @@ import java.util.UUID;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The rollback scripts (db/rollback, U25 → U24 → U23 → U22 → U21 → U20 → U19) on a database the tool has
+ * The rollback scripts (db/rollback, U26 → U25 → U24 → U23 → U22 → U21 → U20 → U19) on a database the tool has
  * worked on: they remove every object of the tool and no host row, and
  * `migrate` can bring the tool back afterwards.
  */
@@ -69,7 +69,7 @@ class MigrationRollbackTest {
     }
 
     private void rollBackAll() {
-        for (int version : new int[] {25, 24, 23, 22, 21, 20, 19}) {
+        for (int version : new int[] {26, 25, 24, 23, 22, 21, 20, 19}) {
             db.sql(MigrationFiles.rollback(version));
         }
     }
@@ -129,7 +129,7 @@ class MigrationRollbackTest {
 
         assertThat(r.exitCode()).as("migrate: %s", r.err()).isZero();
         assertThat(dsl().fetch("SELECT version || ' ' || type FROM flyway_schema_history ORDER BY installed_rank")
-                .getValues(0, String.class)).containsExactly("18 BASELINE", "19 SQL", "20 SQL", "21 SQL", "22 SQL", "23 SQL", "24 SQL", "25 SQL");
+                .getValues(0, String.class)).containsExactly("18 BASELINE", "19 SQL", "20 SQL", "21 SQL", "22 SQL", "23 SQL", "24 SQL", "25 SQL", "26 SQL");
         assertMigratedAgain();
     }
 

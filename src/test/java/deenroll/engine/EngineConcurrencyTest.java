@@ -108,6 +108,55 @@ class EngineConcurrencyTest {
         }
     }
 
+    /**
+     * 0026: a client another live invocation is working on goes to the end of
+     * this invocation's list, so runners started together take different
+     * clients; it is still run, and the report lists the clients in the order
+     * they were done.
+     */
+    @Test
+    void aClientAnotherInvocationIsWorkingOnIsDoneLastAndReportedSo() throws Exception {
+        try (TestDatabase db = TestPostgres.get().migrated();
+             java.sql.Connection other = java.sql.DriverManager.getConnection(db.jdbcUrl())) {
+            DSLContext dsl = db.db().dsl();
+            Fixtures f = new Fixtures(dsl);
+            List<UUID> clients = new ArrayList<>();
+            for (String name : List.of("Acme", "Beta", "Core")) {
+                UUID client = f.client(name);
+                f.leads(client, f.campaign(client, 1), 1, 4);
+                clients.add(client);
+            }
+            f.recount();
+            // least recently run first would be Beta, Acme, Core; Beta's run of another invocation is still going
+            UUID elsewhere = UUID.randomUUID();
+            db.sql("INSERT INTO de_enrollment_runs (id, invocation_id, client_id, run_type, status, budget_ms, run_at,"
+                    + " heartbeat_at, finished_at) VALUES"
+                    + " ('" + UUID.randomUUID() + "', '" + UUID.randomUUID() + "', '" + clients.get(0) + "', 'scheduled',"
+                    + " 'success', 300000, now() - interval '2 days', now() - interval '2 days', now() - interval '2 days'),"
+                    + " ('" + UUID.randomUUID() + "', '" + UUID.randomUUID() + "', '" + clients.get(2) + "', 'scheduled',"
+                    + " 'success', 300000, now() - interval '1 day', now() - interval '1 day', now() - interval '1 day'),"
+                    + " ('" + UUID.randomUUID() + "', '" + elsewhere + "', '" + clients.get(1) + "', 'scheduled',"
+                    + " 'running', 300000, now() - interval '3 days', now(), NULL)");
+            // that invocation is alive: it holds its lock, so its run is not closed as abandoned
+            try (var lock = other.prepareStatement("SELECT pg_advisory_lock(de_enrollment_run_lock_key(?::uuid))")) {
+                lock.setString(1, elsewhere.toString());
+                lock.executeQuery().close();
+            }
+
+            Cli.Result result = run(db, "--output", "json");
+
+            assertThat(result.exitCode()).as(describe(result)).isZero();
+            com.fasterxml.jackson.databind.JsonNode report = new com.fasterxml.jackson.databind.ObjectMapper()
+                    .readTree(result.out());
+            List<String> order = new ArrayList<>();
+            report.get("clients").forEach(c -> order.add(c.get("clientName").asText() + " " + c.get("status").asText()
+                    + " " + c.get("leadsDeEnrolled").asInt()));
+            assertThat(order).containsExactly("Acme success 4", "Core success 4", "Beta success 4");
+            assertThat(f.eligible()).isZero();
+            assertThat(f.drift()).isZero();
+        }
+    }
+
     private static List<UUID> eligibleLeadIds(DSLContext dsl) {
         return dsl.fetch("SELECT lead_id FROM de_enrollment_eligible_leads").getValues(0, UUID.class);
     }

@@ -14,14 +14,16 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
- * de_enrollment_run_clients (0024), the batches' loop inside PostgreSQL, called
+ * de_enrollment_run_clients (0024, 0026), the batches' loop inside PostgreSQL, called
  * the way the engine calls it: slices that resume where the last one stopped,
  * retries that redo nothing, and one client's failure kept to that client.
  */
@@ -29,7 +31,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class ServerSideRunsTest {
 
     private static final String CALL = "CALL de_enrollment_run_clients(?::uuid, ?::uuid[], ?::uuid[], 'scheduled', 300000,"
-            + " 'test-host', 1, 100, ?, ?, ?, ?::uuid, ?::integer, ?::uuid)";
+            + " 'test-host', 1, 100, ?, ?, ?, ?, ?::uuid, ?::integer, ?::uuid)";
     private static final UUID INVOCATION = UUID.fromString("00000000-0000-0000-0000-0000000000aa");
 
     /** What a call returned: the client to work on next (1-based) and where its walk resumes. */
@@ -37,22 +39,34 @@ class ServerSideRunsTest {
         static final Position START = new Position(1, null, null, null);
     }
 
+    /** A call's result: where it stopped, and the clients and runs in the order it left them (0026). */
+    private record Slice(Position at, List<UUID> clients, List<UUID> runs, int deferred) {
+    }
+
     private static Position call(Connection c, List<UUID> clients, List<UUID> runs, int batchSize, int sliceMs,
                                  Position from) throws SQLException {
+        return slice(c, INVOCATION, clients, runs, batchSize, sliceMs, from, 0).at();
+    }
+
+    private static Slice slice(Connection c, UUID invocation, List<UUID> clients, List<UUID> runs, int batchSize,
+                               int sliceMs, Position from, int deferred) throws SQLException {
         try (PreparedStatement s = c.prepareStatement(CALL)) {
-            s.setObject(1, INVOCATION);
+            s.setObject(1, invocation);
             s.setArray(2, c.createArrayOf("uuid", clients.toArray()));
             s.setArray(3, c.createArrayOf("uuid", runs.toArray()));
             s.setInt(4, batchSize);
             s.setInt(5, sliceMs);
             s.setInt(6, from.client());
-            s.setObject(7, from.campaign());
-            s.setObject(8, from.position());
-            s.setObject(9, from.lead());
+            s.setInt(7, deferred);
+            s.setObject(8, from.campaign());
+            s.setObject(9, from.position());
+            s.setObject(10, from.lead());
             try (ResultSet r = s.executeQuery()) {
                 r.next();
-                return new Position(r.getInt("io_position"), r.getObject("io_after_campaign", UUID.class),
-                        (Integer) r.getObject("io_after_position"), r.getObject("io_after_lead", UUID.class));
+                return new Slice(new Position(r.getInt("io_position"), r.getObject("io_after_campaign", UUID.class),
+                        (Integer) r.getObject("io_after_position"), r.getObject("io_after_lead", UUID.class)),
+                        List.of((UUID[]) r.getArray("io_client_ids").getArray()),
+                        List.of((UUID[]) r.getArray("io_run_ids").getArray()), r.getInt("io_deferred"));
             }
         }
     }
@@ -146,6 +160,65 @@ class ServerSideRunsTest {
                     .as("the failed batch was rolled back").isTrue();
             assertThat(Query.value(dsl, String.class, "SELECT status || ' ' || leads_de_enrolled"
                     + " FROM de_enrollment_runs WHERE id = ?", runs.get(1))).isEqualTo("success 2");
+            assertThat(f.drift()).isZero();
+        }
+    }
+
+    /**
+     * 0026: runners started together used to walk the clients in the same order
+     * and queue on the same campaign rows. A client another invocation is
+     * working on (its run row is 'running') moves to the end of the list, once;
+     * at the end it is worked on like any other, so nothing waits and nothing
+     * is left out. A client being started right now by another session (its
+     * lock held) moves too.
+     */
+    @Test
+    void aClientAnotherRunnerIsWorkingOnIsLeftForLastAndStillRun() throws Exception {
+        try (TestDatabase db = TestPostgres.get().migrated(); Connection c = DriverManager.getConnection(db.jdbcUrl());
+             Connection other = DriverManager.getConnection(db.jdbcUrl())) {
+            DSLContext dsl = db.db().dsl();
+            Fixtures f = new Fixtures(dsl);
+            List<UUID> clients = new ArrayList<>();
+            for (String name : List.of("Acme", "Beta", "Core", "Delta")) {
+                UUID client = f.client(name);
+                f.leads(client, f.campaign(client, 1), 1, 3);
+                clients.add(client);
+            }
+            f.recount();
+            UUID acme = clients.get(0);
+            UUID beta = clients.get(1);
+            UUID core = clients.get(2);
+            UUID delta = clients.get(3);
+            // another invocation is on Beta (its run is running) and is starting Core right now (holds its lock)
+            db.sql("INSERT INTO de_enrollment_runs (id, invocation_id, client_id, run_type, status, budget_ms)"
+                    + " VALUES ('" + UUID.randomUUID() + "', '" + UUID.randomUUID() + "', '" + beta + "', 'scheduled', 'running', 300000)");
+            other.setAutoCommit(false);
+            try (PreparedStatement lock = other.prepareStatement("SELECT pg_advisory_xact_lock(1684366702, hashtext(?))")) {
+                lock.setString(1, core.toString());
+                lock.executeQuery().close();
+            }
+            List<UUID> runs = List.of(UUID.randomUUID(), UUID.randomUUID(), UUID.randomUUID(), UUID.randomUUID());
+            Map<UUID, UUID> runOf = new HashMap<>();
+            for (int i = 0; i < clients.size(); i++) {
+                runOf.put(clients.get(i), runs.get(i));
+            }
+
+            Slice done = slice(c, INVOCATION, clients, runs, 100, 60_000, Position.START, 0);
+            other.rollback();
+
+            // Beta and Core went behind Delta, once: at the end they were worked on like the others
+            assertThat(done.clients()).containsExactly(acme, delta, beta, core);
+            assertThat(done.runs()).containsExactly(runOf.get(acme), runOf.get(delta), runOf.get(beta), runOf.get(core));
+            assertThat(done.deferred()).isEqualTo(2);
+            assertThat(done.at().client()).isEqualTo(5);
+            assertThat(Query.value(dsl, String.class, "SELECT string_agg(c.name, ' ' ORDER BY r.run_at, r.finished_at)"
+                    + " FROM de_enrollment_runs r JOIN clients c ON c.id = r.client_id WHERE r.invocation_id = ?", INVOCATION))
+                    .as("the order the runs were done in").isEqualTo("Acme Delta Beta Core");
+            for (UUID client : clients) {
+                assertThat(Query.value(dsl, String.class, "SELECT status || ' ' || leads_de_enrolled FROM de_enrollment_runs"
+                        + " WHERE id = ?", runOf.get(client))).as("run of %s", client).isEqualTo("success 3");
+            }
+            assertThat(f.eligible()).isZero();
             assertThat(f.drift()).isZero();
         }
     }

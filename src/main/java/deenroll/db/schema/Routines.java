@@ -241,8 +241,8 @@ public class Routines {
     public static DeEnrollmentRunClients deEnrollmentRunClients(
           Configuration configuration
         , UUID pInvocationId
-        , UUID[] pClientIds
-        , UUID[] pRunIds
+        , UUID[] ioClientIds
+        , UUID[] ioRunIds
         , String pRunType
         , Integer pBudgetMs
         , String pHost
@@ -251,14 +251,15 @@ public class Routines {
         , Integer pBatchSize
         , Integer pSliceMs
         , Integer ioPosition
+        , Integer ioDeferred
         , UUID ioAfterCampaign
         , Integer ioAfterPosition
         , UUID ioAfterLead
     ) {
         DeEnrollmentRunClients p = new DeEnrollmentRunClients();
         p.setPInvocationId(pInvocationId);
-        p.setPClientIds(pClientIds);
-        p.setPRunIds(pRunIds);
+        p.setIoClientIds(ioClientIds);
+        p.setIoRunIds(ioRunIds);
         p.setPRunType(pRunType);
         p.setPBudgetMs(pBudgetMs);
         p.setPHost(pHost);
@@ -267,6 +268,7 @@ public class Routines {
         p.setPBatchSize(pBatchSize);
         p.setPSliceMs(pSliceMs);
         p.setIoPosition(ioPosition);
+        p.setIoDeferred(ioDeferred);
         p.setIoAfterCampaign(ioAfterCampaign);
         p.setIoAfterPosition(ioAfterPosition);
         p.setIoAfterLead(ioAfterLead);

@@ -28,14 +28,14 @@ public class DeEnrollmentRunClients extends AbstractRoutine<java.lang.Void> {
     public static final Parameter<UUID> P_INVOCATION_ID = Internal.createParameter("p_invocation_id", SQLDataType.UUID, false, false);
 
     /**
-     * The parameter <code>de_enrollment_run_clients.p_client_ids</code>.
+     * The parameter <code>de_enrollment_run_clients.io_client_ids</code>.
      */
-    public static final Parameter<UUID[]> P_CLIENT_IDS = Internal.createParameter("p_client_ids", SQLDataType.UUID.array(), false, false);
+    public static final Parameter<UUID[]> IO_CLIENT_IDS = Internal.createParameter("io_client_ids", SQLDataType.UUID.array(), false, false);
 
     /**
-     * The parameter <code>de_enrollment_run_clients.p_run_ids</code>.
+     * The parameter <code>de_enrollment_run_clients.io_run_ids</code>.
      */
-    public static final Parameter<UUID[]> P_RUN_IDS = Internal.createParameter("p_run_ids", SQLDataType.UUID.array(), false, false);
+    public static final Parameter<UUID[]> IO_RUN_IDS = Internal.createParameter("io_run_ids", SQLDataType.UUID.array(), false, false);
 
     /**
      * The parameter <code>de_enrollment_run_clients.p_run_type</code>.
@@ -78,6 +78,11 @@ public class DeEnrollmentRunClients extends AbstractRoutine<java.lang.Void> {
     public static final Parameter<Integer> IO_POSITION = Internal.createParameter("io_position", SQLDataType.INTEGER, false, false);
 
     /**
+     * The parameter <code>de_enrollment_run_clients.io_deferred</code>.
+     */
+    public static final Parameter<Integer> IO_DEFERRED = Internal.createParameter("io_deferred", SQLDataType.INTEGER, false, false);
+
+    /**
      * The parameter <code>de_enrollment_run_clients.io_after_campaign</code>.
      */
     public static final Parameter<UUID> IO_AFTER_CAMPAIGN = Internal.createParameter("io_after_campaign", SQLDataType.UUID, false, false);
@@ -99,8 +104,8 @@ public class DeEnrollmentRunClients extends AbstractRoutine<java.lang.Void> {
         super("de_enrollment_run_clients", DefaultSchema.DEFAULT_SCHEMA);
 
         addInParameter(P_INVOCATION_ID);
-        addInParameter(P_CLIENT_IDS);
-        addInParameter(P_RUN_IDS);
+        addInOutParameter(IO_CLIENT_IDS);
+        addInOutParameter(IO_RUN_IDS);
         addInParameter(P_RUN_TYPE);
         addInParameter(P_BUDGET_MS);
         addInParameter(P_HOST);
@@ -109,6 +114,7 @@ public class DeEnrollmentRunClients extends AbstractRoutine<java.lang.Void> {
         addInParameter(P_BATCH_SIZE);
         addInParameter(P_SLICE_MS);
         addInOutParameter(IO_POSITION);
+        addInOutParameter(IO_DEFERRED);
         addInOutParameter(IO_AFTER_CAMPAIGN);
         addInOutParameter(IO_AFTER_POSITION);
         addInOutParameter(IO_AFTER_LEAD);
@@ -123,17 +129,17 @@ public class DeEnrollmentRunClients extends AbstractRoutine<java.lang.Void> {
     }
 
     /**
-     * Set the <code>p_client_ids</code> parameter IN value to the routine
+     * Set the <code>io_client_ids</code> parameter IN value to the routine
      */
-    public void setPClientIds(UUID[] value) {
-        setValue(P_CLIENT_IDS, value);
+    public void setIoClientIds(UUID[] value) {
+        setValue(IO_CLIENT_IDS, value);
     }
 
     /**
-     * Set the <code>p_run_ids</code> parameter IN value to the routine
+     * Set the <code>io_run_ids</code> parameter IN value to the routine
      */
-    public void setPRunIds(UUID[] value) {
-        setValue(P_RUN_IDS, value);
+    public void setIoRunIds(UUID[] value) {
+        setValue(IO_RUN_IDS, value);
     }
 
     /**
@@ -193,6 +199,13 @@ public class DeEnrollmentRunClients extends AbstractRoutine<java.lang.Void> {
     }
 
     /**
+     * Set the <code>io_deferred</code> parameter IN value to the routine
+     */
+    public void setIoDeferred(Integer value) {
+        setValue(IO_DEFERRED, value);
+    }
+
+    /**
      * Set the <code>io_after_campaign</code> parameter IN value to the routine
      */
     public void setIoAfterCampaign(UUID value) {
@@ -214,10 +227,31 @@ public class DeEnrollmentRunClients extends AbstractRoutine<java.lang.Void> {
     }
 
     /**
+     * Get the <code>io_client_ids</code> parameter OUT value from the routine
+     */
+    public UUID[] getIoClientIds() {
+        return get(IO_CLIENT_IDS);
+    }
+
+    /**
+     * Get the <code>io_run_ids</code> parameter OUT value from the routine
+     */
+    public UUID[] getIoRunIds() {
+        return get(IO_RUN_IDS);
+    }
+
+    /**
      * Get the <code>io_position</code> parameter OUT value from the routine
      */
     public Integer getIoPosition() {
         return get(IO_POSITION);
+    }
+
+    /**
+     * Get the <code>io_deferred</code> parameter OUT value from the routine
+     */
+    public Integer getIoDeferred() {
+        return get(IO_DEFERRED);
     }
 
     /**
