@@ -15,9 +15,9 @@ DEENROLL_JAVA_OPTS="$opts -XX:DumpLoadedClassList=$tmp/demo" "$root/deenroll" de
 # the JSON report of a run that cannot connect: the report's classes without a database
 DEENROLL_JAVA_OPTS="$opts -XX:DumpLoadedClassList=$tmp/json" "$root/deenroll" run --output json \
   --database-url postgres://deenroll@127.0.0.1:1/none --connect-timeout 1000 >/dev/null 2>&1 || true
-# a health check that cannot connect, alerting a webhook that is not there: the alert
-# payload's writer (ObjectMapper; the run report and the health JSON use Jackson's
-# streaming generator only)
+# a health check that cannot connect, alerting a webhook that is not there: the HTTP
+# client and the alert payload's writer (ObjectMapper, which the run report, written
+# with Jackson's streaming generator, no longer loads)
 DEENROLL_JAVA_OPTS="$opts -XX:DumpLoadedClassList=$tmp/alert" "$root/deenroll" health-check --output json \
   --alert-webhook http://127.0.0.1:1/hook --database-url postgres://deenroll@127.0.0.1:1/none \
   --connect-timeout 1000 >/dev/null 2>&1 || true
