@@ -169,7 +169,7 @@ public final class Engine {
     private void fail(UUID invocationId, RunRequest request, Client client, UUID runId, String error,
                       Map<UUID, String> unrecorded) {
         try {
-            runs.ensureStarted(runId, invocationId, client.id(), request.runType(), request.budget());
+            runs.ensureStarted(runId, invocationId, client.id(), request);
             runs.finish(runId, RunStatus.FAILED, error);
         } catch (RuntimeException closeError) {
             unrecorded.put(runId, error);

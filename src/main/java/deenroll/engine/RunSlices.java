@@ -91,7 +91,7 @@ final class RunSlices {
         Record r = dsl.resultQuery(CALL, invocationId,
                         DSL.val(clients.stream().map(Client::id).toArray(UUID[]::new), SQLDataType.UUID.array()),
                         DSL.val(runIds.toArray(UUID[]::new), SQLDataType.UUID.array()),
-                        request.runType().sql(), (int) Math.min(Integer.MAX_VALUE, request.budget().toMillis()), host,
+                        request.runType().sql(), request.budgetMs(), host,
                         (int) ProcessHandle.current().pid(), PeakMemory.megabytes(), request.batchSize(), (int) sliceMs,
                         from.client() + 1, from.deferred(),
                         after == null ? null : after.campaignId(),

@@ -10,7 +10,6 @@ import org.jooq.impl.DSL;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
-import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.Collection;
 import java.util.HashSet;
@@ -68,9 +67,9 @@ public final class Runs {
      * of starting a run): de_enrollment_run_clients starts it in its first
      * batch's transaction, so a run that failed in that batch has none yet.
      */
-    void ensureStarted(UUID runId, UUID invocationId, UUID clientId, RunType type, Duration budget) {
-        deEnrollmentStartRun(dsl.configuration(), runId, invocationId, clientId, type.sql(),
-                (int) Math.min(Integer.MAX_VALUE, budget.toMillis()), HOST, (int) ProcessHandle.current().pid());
+    void ensureStarted(UUID runId, UUID invocationId, UUID clientId, RunRequest request) {
+        deEnrollmentStartRun(dsl.configuration(), runId, invocationId, clientId, request.runType().sql(),
+                request.budgetMs(), HOST, (int) ProcessHandle.current().pid());
     }
 
     /**
@@ -141,7 +140,7 @@ public final class Runs {
                 }
             }
             if (!object || parser.currentToken() != JsonToken.END_OBJECT || parser.nextToken() != null) {
-                throw new IllegalStateException("by_outcome is not an {outcome: count} object: " + json);
+                throw new IOException("not an object of whole counts");
             }
         } catch (IOException e) {
             throw new IllegalStateException("by_outcome is not an {outcome: count} object: " + json, e);
