@@ -30,9 +30,19 @@ GRANT USAGE ON SEQUENCE de_enrollment_lead_log_id_seq TO deenroll_worker;
 GRANT SELECT ON de_enrollment_health, de_enrollment_eligible_leads TO deenroll_worker;
 -- alert de-duplication state (0023)
 GRANT SELECT, INSERT, UPDATE ON de_enrollment_alert_state TO deenroll_worker;
+-- invocations, their heartbeats, and pause / resume (0027)
+GRANT SELECT, INSERT, UPDATE ON de_enrollment_invocations, de_enrollment_heartbeats TO deenroll_worker;
+GRANT SELECT, INSERT, UPDATE ON de_enrollment_pauses TO deenroll_worker;
+GRANT USAGE ON SEQUENCE de_enrollment_pauses_id_seq TO deenroll_worker;
+GRANT SELECT ON de_enrollment_live_invocations TO deenroll_worker;
 
 -- the tool's functions (SECURITY INVOKER: they run with the grants above)
 GRANT EXECUTE ON ALL ROUTINES IN SCHEMA public TO deenroll_worker;
 
+-- Session defaults for the role, which also hold behind a transaction pooler
+-- (PgBouncer passes no startup options on): deenroll enforces its statement
+-- timeout itself and switches JIT off in its batch transactions, and these
+-- cover every other statement of the role.
 ALTER ROLE deenroll_worker SET application_name = 'deenroll';
 ALTER ROLE deenroll_worker SET statement_timeout = '300s';
+ALTER ROLE deenroll_worker SET jit = off;

@@ -79,7 +79,7 @@ final class DemoCommand implements Callable<Integer> {
                 Engine engine = Engine.on(db, AlertSink.NONE, ctx.clock, new StopSignal());
                 long runStart = System.nanoTime();
                 Invocation invocation = engine.run(new RunRequest(Optional.empty(), RunType.SCHEDULED, batch,
-                        Duration.ofMinutes(4), false), engine.activeClients());
+                        Duration.ofMinutes(4), ctx.config.lease(null), false, false));
                 double seconds = (System.nanoTime() - runStart) / 1e9;
                 RunReport.print(ctx, OutputFormat.text, invocation, RunCommand.exitCode(invocation));
                 say(String.format(Locale.ROOT, "    %d leads de-enrolled in %.2f s (%.0f leads/s)",

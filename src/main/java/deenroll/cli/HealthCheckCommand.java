@@ -26,7 +26,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 @Command(name = "health-check", mixinStandardHelpOptions = true,
-        description = "Evaluate the health rules of the operating procedure, print ✅/⚠️/❌ lines, alert on WARNING/CRITICAL.",
+        description = "Evaluate the health rules of the operating procedure (a pause in force included), print ✅/⚠️/❌ lines, alert on WARNING/CRITICAL.",
         footerHeading = "%nExamples:%n",
         footer = {"  deenroll health-check", "  deenroll health-check --output json --stuck-warning 50"},
         exitCodeListHeading = "%nExit codes (Nagios/Icinga plugin convention):%n",
@@ -72,6 +72,9 @@ final class HealthCheckCommand implements Callable<Integer> {
 
     @Option(names = "--max-memory-mb", paramLabel = "MB", description = "WARNING when a run's peak memory is above (default ${DEFAULT-VALUE})")
     int maxMemoryMb = Thresholds.DEFAULTS.maxPeakMemoryMb();
+
+    @Option(names = "--max-pause-hours", paramLabel = "H", description = "a pause (deenroll pause) is WARNING; CRITICAL when older than this (default ${DEFAULT-VALUE})")
+    int maxPauseHours = (int) Thresholds.DEFAULTS.maxPause().toHours();
 
     private static final String JOB = "deenroll_health";
     private static final String CONDITION = "health";
@@ -123,10 +126,19 @@ final class HealthCheckCommand implements Callable<Integer> {
                 Map.of("status", level.name(),
                         "problems", report.problems().stream().map(Finding::message).toList(),
                         "metrics", report.metrics(),
-                        Alert.NEXT_STEP, level == Level.UNKNOWN
-                                ? "check that the database is reachable and migrated: deenroll verify"
-                                : "see the findings; deenroll report daily shows the failed runs and their errors,"
-                                        + " deenroll verify the stuck leads")));
+                        Alert.NEXT_STEP, nextStep(report))));
+    }
+
+    private static String nextStep(HealthReport report) {
+        if (report.level() == Level.UNKNOWN) {
+            return "check that the database is reachable and migrated: deenroll verify";
+        }
+        String findings = "see the findings; deenroll report daily shows the failed runs and their errors,"
+                + " deenroll verify the stuck leads";
+        return report.paused()
+                ? "deenroll resume ends the pause once the work that needed it is done (deenroll status shows what"
+                        + " still runs); " + findings
+                : findings;
     }
 
     private Thresholds thresholds() {
@@ -136,6 +148,7 @@ final class HealthCheckCommand implements Callable<Integer> {
         requirePositive(noRunHours, "--no-run-hours");
         requirePositive(maxAverageMinutes, "--max-average-minutes");
         requirePositive(maxMemoryMb, "--max-memory-mb");
+        requirePositive(maxPauseHours, "--max-pause-hours");
         if (stuckCritical < stuckWarning) {
             throw new UsageException("--stuck-critical: must be at least --stuck-warning");
         }
@@ -147,7 +160,7 @@ final class HealthCheckCommand implements Callable<Integer> {
         }
         return new Thresholds(Duration.ofHours(noRunHours), maxHoursSinceSuccess, minSuccessRate, maxFailedRuns,
                 stuckWarning, stuckCritical, Duration.ofMinutes(stuckGraceMinutes),
-                Duration.ofMinutes(maxAverageMinutes), maxMemoryMb);
+                Duration.ofMinutes(maxAverageMinutes), maxMemoryMb, Duration.ofHours(maxPauseHours));
     }
 
     private static void requirePositive(int value, String option) {

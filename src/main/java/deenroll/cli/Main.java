@@ -1,6 +1,7 @@
 package deenroll.cli;
 
 import org.slf4j.LoggerFactory;
+import deenroll.health.Level;
 import picocli.CommandLine;
 
 import java.io.PrintWriter;
@@ -40,6 +41,9 @@ public final class Main {
         Map<String, Supplier<Object>> commands = new LinkedHashMap<>();
         commands.put("run", () -> new RunCommand(ctx));
         commands.put("health-check", () -> new HealthCheckCommand(ctx));
+        commands.put("status", () -> new StatusCommand(ctx));
+        commands.put("pause", () -> new PauseCommand(ctx));
+        commands.put("resume", () -> new ResumeCommand(ctx));
         commands.put("migrate", () -> new MigrateCommand(ctx));
         commands.put("backup", () -> new BackupCommand(ctx));
         commands.put("restore", () -> new RestoreCommand(ctx));
@@ -67,7 +71,7 @@ public final class Main {
         cli.setParameterExceptionHandler((e, arguments) -> {
             err.println("deenroll: " + e.getMessage().lines().findFirst().orElse("") + " (see --help)");
             err.flush();
-            return isHealthCheck(e.getCommandLine()) ? 3 : ExitCode.USAGE;
+            return isHealthCheck(e.getCommandLine()) ? Level.UNKNOWN.exitCode() : ExitCode.USAGE;
         });
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             boolean health = isHealthCheck(commandLine) || parseResult.hasMatchedOption("--health-check");
@@ -76,7 +80,7 @@ public final class Main {
             }
             err.println("deenroll: " + ExitCode.message(e));
             err.flush();
-            return health ? 3 : ExitCode.of(e);
+            return health ? Level.UNKNOWN.exitCode() : ExitCode.of(e);
         });
         return cli.execute(args);
     }

@@ -40,7 +40,8 @@ final class MigrateStuckLeadsCommand extends OpsCommand {
         try (Database db = ctx.open(settings)) {
             SchemaCheck.requireMigrated(db.dsl());
             Engine engine = Engine.on(db, ctx.alerts(settings, db), ctx.clock, new StopSignal());
-            StuckLeadMigration.Result result = new StuckLeadMigration(db.dsl(), engine).run(dryRun, batch, budget);
+            StuckLeadMigration.Result result = new StuckLeadMigration(db.dsl(), engine).run(dryRun, batch, budget,
+                    ctx.config.lease(null));
             ctx.print(result.report(), common.output);
             return result.invocation().map(RunCommand::exitCode).orElse(ExitCode.OK);
         }

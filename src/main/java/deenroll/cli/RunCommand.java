@@ -2,13 +2,14 @@ package deenroll.cli;
 
 import deenroll.config.Config;
 import deenroll.config.UsageException;
+import deenroll.control.Pauses;
+import deenroll.control.Timestamps;
 import deenroll.db.Database;
 import deenroll.db.SchemaCheck;
-import deenroll.engine.Client;
 import deenroll.engine.Engine;
 import deenroll.engine.Invocation;
 import deenroll.engine.RunRequest;
-import deenroll.engine.RunStatus;
+import deenroll.engine.InvocationStatus;
 import deenroll.engine.RunType;
 import deenroll.engine.StopSignal;
 import deenroll.health.HealthCheck;
@@ -20,7 +21,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
 import java.time.Duration;
-import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.Callable;
@@ -65,7 +65,7 @@ final class RunCommand implements Callable<Integer> {
         Duration budget = ctx.config.maxRuntime(options.maxRuntime);
         CliContext.Settings settings = ctx.settings(common);
         RunRequest request = new RunRequest(clientId, clientId.isPresent() ? RunType.MANUAL : RunType.SCHEDULED,
-                batchSize, budget, options.dryRun);
+                batchSize, budget, ctx.config.lease(options.lease), options.ignorePause, options.dryRun);
         RunMonitoring monitoring = monitoring(ctx, options, monitoringOptions);
 
         monitoring.started();
@@ -73,12 +73,17 @@ final class RunCommand implements Callable<Integer> {
             SchemaCheck.requireMigrated(db.dsl());
             StopSignal stop = new StopSignal();
             Engine engine = Engine.on(db, ctx.alerts(settings, db), ctx.clock, stop);
-            List<Client> clients = clientId.isPresent()
-                    ? List.of(engine.client(clientId.get()).orElseThrow(() -> new UsageException(
-                            "--client-id: no client " + clientId.get() + " in this database")))
-                    : engine.activeClients();
+            if (clientId.isPresent() && engine.client(clientId.get()).isEmpty()) {
+                throw new UsageException("--client-id: no client " + clientId.get() + " in this database");
+            }
             IntSupplier work = () -> {
-                Invocation invocation = engine.run(request, clients);
+                Invocation invocation = engine.run(request);
+                if (invocation.status() == InvocationStatus.PAUSED && invocation.clients().isEmpty()) {
+                    ctx.err.println("deenroll: " + new Pauses(db.dsl()).current().map(p -> "paused since " + Timestamps.text(p.pausedAt())
+                            + " by " + p.pausedBy() + " (" + p.reason() + ")").orElse("paused")
+                            + ": nothing was started; `deenroll resume` ends the pause, --ignore-pause runs anyway");
+                    ctx.err.flush();
+                }
                 int exit = exitCode(invocation);
                 RunReport.print(ctx, common.output, invocation, exit);
                 // inside the SIGTERM guard: a stopped run still reports before the process ends
@@ -106,6 +111,6 @@ final class RunCommand implements Callable<Integer> {
         if (invocation.anyFailed()) {
             return ExitCode.FAILED;
         }
-        return invocation.status() == RunStatus.PARTIAL ? ExitCode.PARTIAL : ExitCode.OK;
+        return invocation.status() == InvocationStatus.PARTIAL ? ExitCode.PARTIAL : ExitCode.OK;
     }
 }

@@ -2,6 +2,7 @@ package deenroll.cli;
 
 import deenroll.db.DbErrors;
 import deenroll.engine.Invocation;
+import deenroll.engine.InvocationStatus;
 import deenroll.metrics.MetricsOutputs;
 import deenroll.metrics.RunMetrics;
 import deenroll.ping.DeadManSwitch;
@@ -46,8 +47,9 @@ final class RunMonitoring {
         }
         told = true;
         if (metrics.any()) {
+            // a paused run exits 0 too, but de-enrolled nothing: it is no success
             metrics.publish(JOB, RunMetrics.of(invocation, exitCode, stuck(stuckLeads), clock.instant(),
-                    exitCode == ExitCode.OK));
+                    invocation.status() == InvocationStatus.SUCCESS));
         }
         ping.ifPresent(p -> p.finish(exitCode, String.join("\n", RunReport.lines(invocation))));
     }

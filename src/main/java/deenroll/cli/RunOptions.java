@@ -21,6 +21,14 @@ public final class RunOptions {
             description = "dead-man switch (healthchecks.io style): POST URL/start, then URL/<exit code> with a short log (env DE_ENROLLMENT_PING_URL)")
     String pingUrl;
 
+    @Option(names = "--ignore-pause",
+            description = "run even while de-enrollment is paused (deenroll pause); without it a paused run does nothing and exits 0")
+    boolean ignorePause;
+
+    @Option(names = "--lease", paramLabel = "MS",
+            description = "heartbeat lease in ms: an invocation silent this long is taken for dead by other processes (env DE_ENROLLMENT_LEASE, default 90000)")
+    String lease;
+
     @Option(names = "--max-runtime", paramLabel = "MS", description = "time budget of the invocation in ms (env DE_ENROLLMENT_MAX_RUNTIME, default 240000)")
     String maxRuntime;
 }

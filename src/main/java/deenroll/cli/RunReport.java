@@ -39,8 +39,8 @@ final class RunReport {
                     inv.dryRun() ? "" : ", " + c.batches() + " batch(es), " + c.durationMs() + " ms",
                     c.error() == null ? "" : " — " + c.error()));
         }
-        for (Invocation.ClientSkipped s : inv.notReached()) {
-            lines.add(String.format("  %-10s %s (%s): not started (budget spent or stop requested)%s; goes first next run",
+        for (Invocation.ClientNotStarted s : inv.notStarted()) {
+            lines.add(String.format("  %-10s %s (%s): not started (budget spent, stop requested or paused)%s; goes first next run",
                     "waiting", s.clientName(), s.clientId(), s.workLeft() ? ", has leads to de-enroll" : ", nothing to do"));
         }
         if (!inv.abandonedClosed().isEmpty()) {
@@ -76,7 +76,8 @@ final class RunReport {
             return m;
         }).toList();
         doc.put("clients", clients);
-        doc.put("clientsNotStarted", inv.notReached().stream()
+        doc.put("stopReason", inv.stopReason().sql());
+        doc.put("clientsNotStarted", inv.notStarted().stream()
                 .map(s -> Map.of("clientId", s.clientId().toString(), "clientName", s.clientName(), "workLeft", s.workLeft()))
                 .toList());
         doc.put("abandonedRunsClosed", inv.abandonedClosed().stream().map(a -> a.runId().toString()).toList());

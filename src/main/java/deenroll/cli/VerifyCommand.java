@@ -1,6 +1,7 @@
 package deenroll.cli;
 
 import deenroll.ops.Verify;
+import deenroll.health.Thresholds;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -14,7 +15,7 @@ import java.time.Duration;
 final class VerifyCommand extends OpsCommand {
 
     @Option(names = "--stuck-grace-minutes", paramLabel = "MIN", description = "an eligible lead idle longer than this is stuck (default: ${DEFAULT-VALUE})")
-    int stuckGraceMinutes = 30;
+    int stuckGraceMinutes = (int) Thresholds.DEFAULTS.stuckGrace().toMinutes();
 
     VerifyCommand(CliContext ctx) {
         super(ctx);

@@ -54,6 +54,17 @@ public final class Config {
                 1, MAX_RUNTIME_MS, " milliseconds"));
     }
 
+    /**
+     * How long an invocation's heartbeat may go unrenewed before other
+     * processes take it for dead and close its runs as abandoned: a kill -9 is
+     * detected this long after it happened. It beats six times per lease, so it
+     * must comfortably exceed the longest database outage a live run should ride out.
+     */
+    public Duration lease(String option) {
+        return Duration.ofMillis(integer(option, "--lease", "DE_ENROLLMENT_LEASE", 90_000,
+                2_000, 3_600_000, " milliseconds"));
+    }
+
     public Duration statementTimeout(String option) {
         return Duration.ofMillis(integer(option, "--statement-timeout", "DE_ENROLLMENT_STATEMENT_TIMEOUT", 300_000,
                 1_000, 540_000, " milliseconds"));

@@ -14,10 +14,18 @@ import java.time.Duration;
 
 /**
  * The connection pool and the jOOQ context of one invocation. A batch job needs
- * few connections: one for the work, one spare for the run bookkeeping.
- * Every session is tagged {@code application_name=deenroll} and bounded by a
- * statement timeout, and JIT is off (DESIGN bench notes: its cost estimates make
- * it compile small statements for nothing).
+ * few connections: one for the work, one for the heartbeat, one spare for the
+ * bookkeeping (alerts) while both are busy.
+ * Nothing here depends on a session: behind a transaction pooler (PgBouncer,
+ * managed poolers) each transaction may get another server connection. So
+ * the driver sends no {@code options} startup parameter (PgBouncer refuses it
+ * unless told to ignore it, and then ignores what it says) and keeps no named
+ * server-side prepared statements ({@code prepareThreshold=0}: a pooler hands
+ * them to connections that never saw them). The statement timeout is enforced
+ * by the driver, which cancels a statement that outlives it (a cancel request
+ * reaches the right server connection through a pooler too); JIT is switched
+ * off per transaction where it costs (the batch loop, 0027). Only
+ * {@code application_name}, a startup parameter poolers pass on, tags the sessions.
  */
 public final class Database implements AutoCloseable {
 
@@ -25,11 +33,13 @@ public final class Database implements AutoCloseable {
     private final DSLContext dsl;
     private final DatabaseTarget target;
 
-    private Database(HikariDataSource dataSource, DatabaseTarget target) {
+    private Database(HikariDataSource dataSource, DatabaseTarget target, Duration statementTimeout) {
         this.dataSource = dataSource;
         this.target = target;
-        this.dsl = DSL.using(dataSource, SQLDialect.POSTGRES,
-                new Settings().withExecuteLogging(false));
+        this.dsl = DSL.using(dataSource, SQLDialect.POSTGRES, new Settings()
+                .withExecuteLogging(false)
+                // whole seconds (JDBC's unit), rounded up so the timeout is never shorter than asked
+                .withQueryTimeout((int) Math.max(1, (statementTimeout.toMillis() + 999) / 1000)));
     }
 
     /**
@@ -46,7 +56,7 @@ public final class Database implements AutoCloseable {
             config.setPassword(target.password());
         }
         config.setPoolName("deenroll");
-        config.setMaximumPoolSize(2);
+        config.setMaximumPoolSize(3);
         config.setMinimumIdle(0);
         config.setConnectionTimeout(Math.max(250, connectTimeout.toMillis()));
         config.setInitializationFailTimeout(1);
@@ -54,10 +64,9 @@ public final class Database implements AutoCloseable {
         config.addDataSourceProperty("connectTimeout", Math.max(1, connectTimeout.toSeconds()));
         config.addDataSourceProperty("loginTimeout", Math.max(1, connectTimeout.toSeconds()));
         config.addDataSourceProperty("tcpKeepAlive", true);
-        config.addDataSourceProperty("options",
-                "-c statement_timeout=" + statementTimeout.toMillis() + " -c jit=off");
+        config.addDataSourceProperty("prepareThreshold", 0);
         try {
-            return new Database(new HikariDataSource(config), target);
+            return new Database(new HikariDataSource(config), target, statementTimeout);
         } catch (HikariPool.PoolInitializationException e) {
             throw new DatabaseUnavailableException(
                     "cannot connect to the database at " + target.describe() + ": " + DbErrors.describe(e), e);

@@ -5,6 +5,8 @@ import deenroll.alert.AlertSink;
 import deenroll.alert.Severity;
 import deenroll.db.Database;
 import deenroll.db.DbErrors;
+import deenroll.db.TransientErrors;
+import deenroll.db.schema.tables.records.DeEnrollmentInvocationsRecord;
 import deenroll.db.schema.tables.records.DeEnrollmentRunsRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -13,7 +15,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -22,31 +23,36 @@ import java.util.Set;
 import java.util.UUID;
 
 /**
- * One invocation (DESIGN §4): close abandoned runs, then each client in
- * isolation: a run row, batches while the budget lasts, and the run closed as
- * success, partial or failed. One client's failure never stops the next.
- * The batches themselves run inside PostgreSQL, a time slice per call
- * ({@link RunSlices}); between calls the engine checks its budget and stop
- * requests, and at the end it reports what the run rows say.
+ * One invocation (DESIGN §4): close abandoned runs, record the invocation in
+ * PostgreSQL (its clients in order, its budget, its lease), keep its heartbeat
+ * moving, and call the batch loop, which works inside PostgreSQL a slice at a
+ * time and advances the invocation's row in each batch's own transaction.
+ * The engine owns only what belongs to the process: the time budget, SIGTERM,
+ * retries (Retries), and at the end the report and the alerts, both read
+ * from what the rows say. One client's failure never stops the next.
  */
 public final class Engine {
 
     private static final Logger LOG = LoggerFactory.getLogger(Engine.class);
+    /** The longest a call runs batches before handing back; also the longest a stop request waits for. */
+    static final Duration MAX_SLICE = Duration.ofSeconds(1);
+    /** How long past its budget an invocation may keep trying to close itself and read its report. */
+    static final Duration CLOSING_GRACE = Duration.ofSeconds(10);
     /** Alert conditions per client: they hold until a later run of that client clears them. */
     private static final String RUN_FAILED = "run-failed:";
     private static final String LEAD_ERRORS = "lead-errors:";
 
     private final Runs runs;
-    private final RunSlices slices;
+    private final Invocations invocations;
+    private final Retries retries;
     private final AlertSink alerts;
     private final Clock clock;
     private final StopSignal stop;
-    private final RunLocks locks;
 
-    public Engine(Runs runs, RunSlices slices, RunLocks locks, AlertSink alerts, Clock clock, StopSignal stop) {
+    private Engine(Runs runs, Invocations invocations, AlertSink alerts, Clock clock, StopSignal stop) {
         this.runs = runs;
-        this.slices = slices;
-        this.locks = locks;
+        this.invocations = invocations;
+        this.retries = new Retries(clock, stop);
         this.alerts = alerts;
         this.clock = clock;
         this.stop = stop;
@@ -54,128 +60,134 @@ public final class Engine {
 
     /** The engine on one database; close the database after the engine's last run. */
     public static Engine on(Database db, AlertSink alerts, Clock clock, StopSignal stop) {
-        Runs runs = new Runs(db.dsl());
-        return new Engine(runs, new RunSlices(db.dsl(), runs.host()), new RunLocks(db.dataSource()), alerts, clock, stop);
+        return new Engine(new Runs(db.dsl()), new Invocations(db.dsl()), alerts, clock, stop);
     }
 
-    public Invocation run(RunRequest request, List<Client> toRun) {
+    public Invocation run(RunRequest request) {
         Instant started = clock.instant();
+        Instant deadline = started.plus(request.budget());
         UUID invocationId = UUID.randomUUID();
         if (request.dryRun()) {
-            List<ClientRun> predicted = toRun.stream().map(this::dryRun).toList();
-            return new Invocation(invocationId, request.runType(), true, predicted, List.of(), List.of(),
-                    Duration.between(started, clock.instant()).toMillis());
+            List<ClientRun> predicted = runs.clientsToRun(request.clientId()).stream().map(this::dryRun).toList();
+            return new Invocation(invocationId, request.runType(), true, StopReason.DONE, predicted, List.of(), List.of(),
+                    millisSince(started));
         }
-        List<AbandonedRun> abandoned = closeAbandoned();
-        // in the order the work leaves them in: a client another invocation is on goes last (RunSlices)
-        List<Client> clients = new ArrayList<>(toRun);
-        List<UUID> runIds = new ArrayList<>(clients.stream().map(c -> UUID.randomUUID()).toList());
-        Map<UUID, String> unrecorded = new HashMap<>();
-        int reached;
-        try {
-            reached = work(invocationId, request, clients, runIds, started.plus(request.budget()), unrecorded);
-        } finally {
-            locks.close();
+        List<AbandonedRun> abandoned = retries.call("closing abandoned runs", deadline, this::closeAbandoned);
+        if (!retries.call("starting the invocation", deadline, () -> invocations.begin(invocationId, request))) {
+            return new Invocation(invocationId, request.runType(), false, StopReason.PAUSED, List.of(), List.of(),
+                    abandoned, millisSince(started));
         }
+        StopReason reason;
+        try (Heartbeat heartbeat = Heartbeat.start(invocations, invocationId, request.lease())) {
+            reason = work(invocationId, deadline, heartbeat);
+            if (reason != StopReason.ABANDONED) {
+                StopReason stopped = reason;
+                boolean finished = retries.call("closing the invocation", deadline.plus(CLOSING_GRACE),
+                        () -> invocations.finish(invocationId, stopped));
+                reason = finished ? reason : StopReason.ABANDONED;
+            }
+        }
+        if (reason == StopReason.ABANDONED) {
+            LOG.error("invocation {} was closed as abandoned by another process while this one still ran (its heartbeat"
+                    + " was older than its lease of {} s); its runs are failed, no batch is half done, and the next run"
+                    + " continues the work", invocationId, request.lease().toSeconds());
+        }
+        StopReason stopReason = reason;
+        return retries.call("reading the invocation's runs", deadline.plus(CLOSING_GRACE),
+                () -> report(invocationId, request, stopReason, abandoned, started));
+    }
 
-        Map<UUID, DeEnrollmentRunsRecord> rows = runs.rows(runIds.subList(0, reached));
-        List<ClientRun> done = new ArrayList<>();
-        List<String> cleared = new ArrayList<>();
-        for (int i = 0; i < reached; i++) {
-            DeEnrollmentRunsRecord row = rows.get(runIds.get(i));
-            Client client = clients.get(i);
-            ClientRun run = row != null ? Runs.clientRun(client, row)
-                    : new ClientRun(client.id(), client.name(), runIds.get(i), RunStatus.FAILED, Counts.ZERO, 0, 0,
-                            unrecorded.getOrDefault(runIds.get(i), "the run row is missing"));
-            done.add(run);
-            report(client, run, cleared);
+    /**
+     * Calls the batch loop until every client is done, the budget is spent, a
+     * stop is requested, a pause is in force or the invocation was closed
+     * elsewhere. The first call always happens: an invocation whose budget is
+     * spent before any work (a tiny budget, a slow connect) must still make progress.
+     */
+    private StopReason work(UUID id, Instant deadline, Heartbeat heartbeat) {
+        for (boolean first = true; ; first = false) {
+            if (!first && stop.requested()) {
+                return StopReason.SIGTERM;
+            }
+            if (!first && !clock.instant().isBefore(deadline)) {
+                return StopReason.BUDGET;
+            }
+            if (heartbeat.closedElsewhere()) {
+                return StopReason.ABANDONED;
+            }
+            Invocations.SliceState state;
+            try {
+                state = retries.call("batches of invocation " + id, deadline, () -> invocations.work(id, slice(deadline)),
+                        () -> invocations.where(id));
+            } catch (RuntimeException e) {
+                if (TransientErrors.classify(e).orElse(null) == TransientErrors.Kind.OUTAGE) {
+                    // the database stayed away until the budget ran out: the run in flight is closed when it is back
+                    return stop.requested() ? StopReason.SIGTERM : StopReason.BUDGET;
+                }
+                // conflicts spent, or not retryable: the client in flight fails, the next ones still run
+                String error = DbErrors.describe(e);
+                retries.call("recording the failure of the client in flight", deadline.plus(CLOSING_GRACE),
+                        () -> invocations.failInFlight(id, error));
+                continue;
+            }
+            switch (state) {
+                case DONE:
+                    return StopReason.DONE;
+                case PAUSED:
+                    LOG.warn("de-enrollment was paused (deenroll status shows by whom and why): stopping after the batch"
+                            + " in flight; the run cut short is closed partial");
+                    return StopReason.PAUSED;
+                case CLOSED:
+                    return StopReason.ABANDONED;
+                default:
+                    break;
+            }
         }
-        List<Client> left = clients.subList(reached, clients.size());
-        List<Invocation.ClientSkipped> notReached = new ArrayList<>();
-        if (!left.isEmpty()) {
-            Set<UUID> waiting = runs.withEligible(left.stream().map(Client::id).toList());
-            left.forEach(c -> notReached.add(new Invocation.ClientSkipped(c.id(), c.name(), waiting.contains(c.id()))));
-            LOG.warn("{}: {} client(s) not started this time; they go first next time",
-                    stop.requested() ? "stop requested (SIGTERM)" : "budget of " + request.budget().toMillis() + " ms spent",
-                    left.size());
+    }
+
+    private Duration slice(Instant deadline) {
+        Duration left = Duration.between(clock.instant(), deadline);
+        return left.compareTo(MAX_SLICE) < 0 ? left : MAX_SLICE;
+    }
+
+    /** The invocation as its rows say: runs in the order they were done, then the clients not started. */
+    private Invocation report(UUID id, RunRequest request, StopReason reason, List<AbandonedRun> abandoned,
+                              Instant started) {
+        DeEnrollmentInvocationsRecord row = invocations.row(id);
+        List<UUID> clientIds = List.of(row.getClientIds());
+        List<UUID> runIds = List.of(row.getRunIds());
+        Map<UUID, DeEnrollmentRunsRecord> rows = runs.rows(runIds);
+        Map<UUID, String> names = runs.names(clientIds);
+        List<ClientRun> done = new ArrayList<>();
+        List<Client> notStarted = new ArrayList<>();
+        List<String> cleared = new ArrayList<>();
+        for (int i = 0; i < clientIds.size(); i++) {
+            Client client = new Client(clientIds.get(i), names.getOrDefault(clientIds.get(i), "(deleted client)"));
+            DeEnrollmentRunsRecord run = rows.get(runIds.get(i));
+            if (run == null) {
+                notStarted.add(client);
+            } else {
+                ClientRun clientRun = Runs.clientRun(client, run);
+                done.add(clientRun);
+                report(client, clientRun, cleared);
+            }
+        }
+        List<Invocation.ClientNotStarted> waiting = new ArrayList<>();
+        if (!notStarted.isEmpty()) {
+            Set<UUID> withWork = runs.withEligible(notStarted.stream().map(Client::id).toList());
+            notStarted.forEach(c -> waiting.add(new Invocation.ClientNotStarted(c.id(), c.name(), withWork.contains(c.id()))));
+            LOG.warn("{}: {} client(s) not started this time; they go first next time", switch (reason) {
+                case SIGTERM -> "stop requested (SIGTERM)";
+                case PAUSED -> "paused";
+                case ABANDONED -> "closed by another process";
+                default -> "budget of " + request.budget().toMillis() + " ms spent";
+            }, notStarted.size());
         }
         alerts.resolve(cleared);
-        return new Invocation(invocationId, request.runType(), false, done, notReached, abandoned,
-                Duration.between(started, clock.instant()).toMillis());
+        return new Invocation(id, request.runType(), false, reason, done, waiting, abandoned, millisSince(started));
     }
 
-    /**
-     * Calls slices until every client is done, the budget is spent or a stop is
-     * requested (the first call always happens: an invocation whose budget is
-     * spent before any work, by a tiny budget or a slow connect, must still make
-     * progress). Closes the run cut short, if any. Returns how many clients,
-     * from the first, got a run.
-     */
-    private int work(UUID invocationId, RunRequest request, List<Client> clients, List<UUID> runIds, Instant deadline,
-                     Map<UUID, String> unrecorded) {
-        RunSlices.Position at = RunSlices.Position.START;
-        boolean first = true;
-        while (at.client() < clients.size()) {
-            if (!first && (stop.requested() || !clock.instant().isBefore(deadline))) {
-                break;
-            }
-            first = false;
-            try {
-                // before every call, not once: a lock session cut meanwhile is replaced
-                locks.hold(invocationId);
-                at = slices.next(invocationId, clients, runIds, request, at, Duration.between(clock.instant(), deadline));
-            } catch (RuntimeException e) {
-                // retries spent, or not transient: the client in flight fails, the next ones still run
-                int failed = firstOpen(runIds, at.client());
-                fail(invocationId, request, clients.get(failed), runIds.get(failed), DbErrors.describe(e), unrecorded);
-                at = at.nextClient(failed + 1);
-            }
-        }
-        if (at.cursor() == null) {
-            return at.client();
-        }
-        // stopped inside a client's walk: partial if it still has work, else it is simply done
-        Client cut = clients.get(at.client());
-        UUID runId = runIds.get(at.client());
-        try {
-            boolean workLeft = runs.withEligible(List.of(cut.id())).contains(cut.id());
-            runs.finish(runId, workLeft ? RunStatus.PARTIAL : RunStatus.SUCCESS, null);
-        } catch (RuntimeException e) {
-            fail(invocationId, request, cut, runId, DbErrors.describe(e), unrecorded);
-        }
-        return at.client() + 1;
-    }
-
-    /**
-     * The first client, from {@code from}, whose run is not closed: the one a failed call was working on (or,
-     * when that call had moved clients to the end of the list before failing, the first of those it moved).
-     */
-    private int firstOpen(List<UUID> runIds, int from) {
-        try {
-            Map<UUID, DeEnrollmentRunsRecord> rows = runs.rows(runIds.subList(from, runIds.size()));
-            for (int i = from; i < runIds.size(); i++) {
-                DeEnrollmentRunsRecord row = rows.get(runIds.get(i));
-                if (row == null || RunStatus.of(row.getStatus()) == RunStatus.RUNNING) {
-                    return i;
-                }
-            }
-        } catch (RuntimeException e) {
-            LOG.debug("cannot read the run rows back ({}); the failure goes to the client the call started with",
-                    e.getMessage());
-        }
-        return from;
-    }
-
-    private void fail(UUID invocationId, RunRequest request, Client client, UUID runId, String error,
-                      Map<UUID, String> unrecorded) {
-        try {
-            runs.ensureStarted(runId, invocationId, client.id(), request);
-            runs.finish(runId, RunStatus.FAILED, error);
-        } catch (RuntimeException closeError) {
-            unrecorded.put(runId, error);
-            LOG.error("could not record the failure of run {} (a later invocation closes it as abandoned): {}",
-                    runId, DbErrors.describe(closeError));
-        }
+    private long millisSince(Instant started) {
+        return Duration.between(started, clock.instant()).toMillis();
     }
 
     /** Logs a client's run and raises or clears its alert conditions ({@code cleared}: sent as resolved at the end). */
@@ -204,23 +216,20 @@ public final class Engine {
         }
     }
 
-    /** Looks up the one client of a manual run. */
+    /** The one client of a manual run, if this database has it. */
     public Optional<Client> client(UUID id) {
-        return runs.client(id);
-    }
-
-    public List<Client> activeClients() {
-        return runs.activeClients();
+        return runs.clientsToRun(Optional.of(id)).stream().findFirst();
     }
 
     private List<AbandonedRun> closeAbandoned() {
         List<AbandonedRun> closed = runs.closeAbandoned();
         for (AbandonedRun run : closed) {
-            LOG.warn("closed abandoned run {} of client {} (started {}, last heartbeat {})",
-                    run.runId(), run.clientId(), run.runAt(), run.lastHeartbeat());
+            LOG.warn("closed abandoned run {} of client {} (process {} pid {}, started {}, last heartbeat {})",
+                    run.runId(), run.clientId(), run.host(), run.pid(), run.runAt(), run.lastHeartbeat());
             alerts.send(new Alert(Severity.WARNING, "abandoned-run:" + run.runId(),
                     "De-enrollment run " + run.runId() + " crashed and was closed as failed (abandoned)",
                     Map.of("runId", run.runId().toString(), "clientId", run.clientId().toString(),
+                            "process", run.host() + " pid " + run.pid(),
                             "runAt", run.runAt().toString(), "lastHeartbeat", run.lastHeartbeat().toString(),
                             Alert.NEXT_STEP, "the process was killed or lost its database connection: check the host's"
                                     + " logs (OOM killer, timeouts); no batch is half done, and this run continued the work")));

@@ -1,8 +1,8 @@
 package deenroll.engine;
 
-/** The run_type of a run row: how the invocation was started. */
+/** The run_type of an invocation and its run rows: how it was started. */
 public enum RunType {
-    SCHEDULED, MANUAL, RETRY, MIGRATION;
+    SCHEDULED, MANUAL, MIGRATION;
 
     public String sql() {
         return name().toLowerCase(java.util.Locale.ROOT);

@@ -10,7 +10,6 @@ import org.jooq.impl.DSL;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
-import java.time.OffsetDateTime;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -20,11 +19,10 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 
-import static deenroll.db.schema.Routines.deEnrollmentCloseAbandonedRuns;
-import static deenroll.db.schema.Routines.deEnrollmentStartRun;
+import static deenroll.db.schema.Routines.deEnrollmentClientsToRun;
+import static deenroll.db.schema.Routines.deEnrollmentCloseAbandonedInvocations;
 import static deenroll.db.schema.Tables.CLIENTS;
 import static deenroll.db.schema.Tables.DE_ENROLLMENT_ELIGIBLE_LEADS;
-import static deenroll.db.schema.Tables.DE_ENROLLMENT_FINISH_RUN;
 import static deenroll.db.schema.Tables.DE_ENROLLMENT_RUNS;
 
 /** The run rows and the client list: the engine's bookkeeping in the database. */
@@ -41,44 +39,21 @@ public final class Runs {
     }
 
     /**
-     * Active clients, least recently run first: when the budget runs out before
-     * every client had its turn, the next invocation starts with the ones left out.
+     * The clients a run works on, in order (de_enrollment_clients_to_run, the
+     * definition the invocation itself uses): the one named, or every active
+     * client, least recently run first.
      */
-    public List<Client> activeClients() {
-        var lastRun = DSL.field(DSL.select(DSL.max(DE_ENROLLMENT_RUNS.RUN_AT))
-                .from(DE_ENROLLMENT_RUNS)
-                .where(DE_ENROLLMENT_RUNS.CLIENT_ID.eq(CLIENTS.ID)));
-        return dsl.select(CLIENTS.ID, CLIENTS.NAME, CLIENTS.IS_ACTIVE)
+    public List<Client> clientsToRun(Optional<UUID> clientId) {
+        return dsl.selectFrom(deEnrollmentClientsToRun(clientId.orElse(null)))
+                .fetch(r -> new Client(r.getClientId(), r.getClientName()));
+    }
+
+    /** The names of these clients, by id (a client the host deleted meanwhile has none). */
+    Map<UUID, String> names(Collection<UUID> clientIds) {
+        return dsl.select(CLIENTS.ID, CLIENTS.NAME)
                 .from(CLIENTS)
-                .where(CLIENTS.IS_ACTIVE)
-                .orderBy(lastRun.asc().nullsFirst(), CLIENTS.ID)
-                .fetch(r -> new Client(r.value1(), r.value2(), r.value3()));
-    }
-
-    public Optional<Client> client(UUID id) {
-        return dsl.select(CLIENTS.ID, CLIENTS.NAME, CLIENTS.IS_ACTIVE)
-                .from(CLIENTS)
-                .where(CLIENTS.ID.eq(id))
-                .fetchOptional(r -> new Client(r.value1(), r.value2(), r.value3()));
-    }
-
-    /**
-     * Makes sure the run row exists (de_enrollment_start_run, the one definition
-     * of starting a run): de_enrollment_run_clients starts it in its first
-     * batch's transaction, so a run that failed in that batch has none yet.
-     */
-    void ensureStarted(UUID runId, UUID invocationId, UUID clientId, RunRequest request) {
-        deEnrollmentStartRun(dsl.configuration(), runId, invocationId, clientId, request.runType().sql(),
-                request.budgetMs(), HOST, (int) ProcessHandle.current().pid());
-    }
-
-    /**
-     * Closes a run the engine stopped, or one that failed outside PostgreSQL's
-     * own handling, through de_enrollment_finish_run, the one definition of
-     * closing. Its counts were added batch by batch, in the batches' own transactions.
-     */
-    void finish(UUID runId, RunStatus status, String errorDetails) {
-        dsl.selectFrom(DE_ENROLLMENT_FINISH_RUN(runId, status.sql(), errorDetails, PeakMemory.megabytes())).fetch();
+                .where(CLIENTS.ID.eq(DSL.any(clientIds.toArray(UUID[]::new))))
+                .fetchMap(CLIENTS.ID, CLIENTS.NAME);
     }
 
     /** The run rows with these ids, by id. */
@@ -107,13 +82,15 @@ public final class Runs {
                 .fetch(DE_ENROLLMENT_ELIGIBLE_LEADS.CLIENT_ID));
     }
 
-    String host() {
+    /** This machine's name, as invocation, run and pause rows record it ("unknown" when it cannot name itself). */
+    public static String host() {
         return HOST;
     }
 
     public List<AbandonedRun> closeAbandoned() {
-        return dsl.selectFrom(deEnrollmentCloseAbandonedRuns())
-                .fetch(r -> new AbandonedRun(r.getRunId(), r.getClientId(), r.getRunAt(), r.getHeartbeatAt()));
+        return dsl.selectFrom(deEnrollmentCloseAbandonedInvocations())
+                .fetch(r -> new AbandonedRun(r.getRunId(), r.getClientId(), r.getInvocationId(), r.getHost(), r.getPid(),
+                        r.getRunAt(), r.getHeartbeatAt()));
     }
 
     /** What a run would de-enroll now, per outcome, without locking or writing anything. */
@@ -146,10 +123,6 @@ public final class Runs {
             throw new IllegalStateException("by_outcome is not an {outcome: count} object: " + json, e);
         }
         return counts;
-    }
-
-    public OffsetDateTime now() {
-        return dsl.fetchValue(DSL.currentOffsetDateTime());
     }
 
     private static String hostName() {

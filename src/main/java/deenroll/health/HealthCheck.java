@@ -1,5 +1,7 @@
 package deenroll.health;
 
+import deenroll.control.Pause;
+import deenroll.control.Pauses;
 import deenroll.db.schema.tables.records.DeEnrollmentHealthRecord;
 import deenroll.engine.AbandonedRun;
 import deenroll.engine.Runs;
@@ -21,9 +23,12 @@ import static deenroll.db.schema.Tables.DE_ENROLLMENT_RUNS;
 
 /**
  * Evaluates the health rules of the operating procedure (DESIGN §6) over the
- * de_enrollment_health view, the run history and the stuck leads.
+ * de_enrollment_health view, the run history, the stuck leads and the pause.
  */
 public final class HealthCheck {
+
+    static final String NO_RUNS = "no_runs";
+    static final String HOURS_SINCE_SUCCESS = "hours_since_success";
 
     private final DSLContext dsl;
     private final Thresholds limits;
@@ -37,6 +42,8 @@ public final class HealthCheck {
         OffsetDateTime now = dsl.fetchValue(DSL.currentOffsetDateTime());
         List<Finding> findings = new ArrayList<>();
         Map<String, Object> metrics = new LinkedHashMap<>();
+        Optional<Pause> pause = new Pauses(dsl).current();
+        metrics.put("paused", pause.map(Pause::json).orElse(null));
 
         // a run whose process died is closed here too, so the hourly check reports it even between runs
         List<AbandonedRun> abandoned = new Runs(dsl).closeAbandoned();
@@ -49,7 +56,15 @@ public final class HealthCheck {
 
         OffsetDateTime lastRun = dsl.select(DSL.max(DE_ENROLLMENT_RUNS.RUN_AT)).from(DE_ENROLLMENT_RUNS).fetchOne(0, OffsetDateTime.class);
         metrics.put("lastRunAt", lastRun == null ? null : lastRun.toString());
-        findings.add(lastRunFinding(now, lastRun));
+        // a pause explains a CRITICAL that stopped runs cause, unless it held already when the pause began
+        Optional<OffsetDateTime> pausedAt = pause.map(Pause::pausedAt);
+        List<Finding> explainedByPause = new ArrayList<>();
+        Finding lastRunFinding = lastRunFinding(now, lastRun);
+        findings.add(lastRunFinding);
+        if (lastRunFinding.level() == Level.CRITICAL
+                && pausedAt.filter(at -> lastRunFinding(at, lastRun).level() != Level.CRITICAL).isPresent()) {
+            explainedByPause.add(lastRunFinding);
+        }
 
         var clients = dsl.selectFrom(DE_ENROLLMENT_HEALTH).orderBy(DE_ENROLLMENT_HEALTH.CLIENT_NAME).fetch();
         long success = 0;
@@ -60,7 +75,11 @@ public final class HealthCheck {
             success += c.getSuccessfulRuns_24h();
             partial += c.getPartialRuns_24h();
             failed += c.getFailedRuns_24h();
-            clientSuccessFinding(now, c).ifPresent(clientProblems::add);
+            Optional<Finding> overdue = clientSuccessFinding(now, c);
+            overdue.ifPresent(clientProblems::add);
+            if (overdue.isPresent() && pausedAt.filter(at -> clientSuccessFinding(at, c).isEmpty()).isPresent()) {
+                explainedByPause.add(overdue.get());
+            }
             if (c.getFailedRuns_24h() > limits.maxFailedRuns()) {
                 clientProblems.add(new Finding(Level.WARNING, "failed_runs",
                         "Client " + c.getClientName() + " has " + c.getFailedRuns_24h() + " failed runs in the last 24h"));
@@ -100,34 +119,36 @@ public final class HealthCheck {
             findings.add(new Finding(Level.WARNING, "memory", "Peak memory of a run in the last 24h was "
                     + peak + " MB, above " + limits.maxPeakMemoryMb() + " MB"));
         }
-        return new HealthReport(findings, metrics);
+        return new HealthReport(pause.map(p -> new PauseRule(limits).apply(p, now, clients.size(), findings,
+                explainedByPause)).orElse(findings), metrics);
     }
 
     private Finding lastRunFinding(OffsetDateTime now, OffsetDateTime lastRun) {
         if (lastRun == null) {
-            return new Finding(Level.CRITICAL, "no_runs", "No de-enrollment run has ever been recorded");
+            return new Finding(Level.CRITICAL, NO_RUNS, "No de-enrollment run has ever been recorded");
         }
         Duration age = Duration.between(lastRun, now);
         if (age.compareTo(limits.noRunWindow()) > 0) {
-            return new Finding(Level.CRITICAL, "no_runs", "No de-enrollment run in the last "
+            return new Finding(Level.CRITICAL, NO_RUNS, "No de-enrollment run in the last "
                     + hours(limits.noRunWindow()) + " (last run " + minutes(age) + " ago)");
         }
-        return new Finding(Level.OK, "no_runs", "Last run " + minutes(age) + " ago");
+        return new Finding(Level.OK, NO_RUNS, "Last run " + minutes(age) + " ago");
     }
 
-    private Optional<Finding> clientSuccessFinding(OffsetDateTime now, DeEnrollmentHealthRecord c) {
+    /** The client's "hours since last success" rule as it stands at {@code at}. */
+    private Optional<Finding> clientSuccessFinding(OffsetDateTime at, DeEnrollmentHealthRecord c) {
         if (c.getLastSuccess() == null) {
             // a client added since the last successful cycles is not overdue yet
-            double ageHours = Duration.between(c.getClientCreatedAt(), now).toMinutes() / 60.0;
+            double ageHours = Duration.between(c.getClientCreatedAt(), at).toMinutes() / 60.0;
             if (ageHours <= limits.maxHoursSinceSuccess()) {
                 return Optional.empty();
             }
-            return Optional.of(new Finding(Level.CRITICAL, "hours_since_success",
+            return Optional.of(new Finding(Level.CRITICAL, HOURS_SINCE_SUCCESS,
                     "Client " + c.getClientName() + " has never run successfully"));
         }
-        double hours = c.getHoursSinceSuccess().doubleValue();
+        double hours = Duration.between(c.getLastSuccess(), at).toSeconds() / 3600.0;
         if (hours > limits.maxHoursSinceSuccess()) {
-            return Optional.of(new Finding(Level.CRITICAL, "hours_since_success",
+            return Optional.of(new Finding(Level.CRITICAL, HOURS_SINCE_SUCCESS,
                     "Client " + c.getClientName() + " hasn't run successfully in " + (long) Math.floor(hours) + " hours"));
         }
         return Optional.empty();
@@ -177,11 +198,11 @@ public final class HealthCheck {
                 "Average processing time in the last 24h is %.1f s", seconds)));
     }
 
-    private static String hours(Duration d) {
+    static String hours(Duration d) {
         return d.toMinutes() % 60 == 0 ? d.toHours() + " hours" : d.toMinutes() + " minutes";
     }
 
-    private static String minutes(Duration d) {
+    static String minutes(Duration d) {
         long m = d.toMinutes();
         return m < 120 ? m + " min" : (m / 60) + " h";
     }

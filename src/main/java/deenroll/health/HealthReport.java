@@ -18,6 +18,11 @@ public record HealthReport(List<Finding> findings, Map<String, Object> metrics) 
         return findings.stream().map(Finding::level).reduce(Level.OK, Level::worse);
     }
 
+    /** True while a pause is in force. */
+    public boolean paused() {
+        return findings.stream().anyMatch(f -> f.rule().equals(PauseRule.RULE));
+    }
+
     public List<Finding> problems() {
         return findings.stream().filter(f -> f.level() != Level.OK).toList();
     }

@@ -11,8 +11,9 @@ public record Thresholds(Duration noRunWindow,
                          int stuckCritical,
                          Duration stuckGrace,
                          Duration maxAverageDuration,
-                         int maxPeakMemoryMb) {
+                         int maxPeakMemoryMb,
+                         Duration maxPause) {
 
     public static final Thresholds DEFAULTS = new Thresholds(Duration.ofHours(2), 2.0, 95.0, 5, 100, 500,
-            Duration.ofMinutes(30), Duration.ofMinutes(4), 2048);
+            Duration.ofMinutes(30), Duration.ofMinutes(4), 2048, Duration.ofHours(24));
 }

@@ -27,7 +27,7 @@ public final class RunMetrics {
     private RunMetrics() {
     }
 
-    /** {@code succeeded}: the run exited 0; only then does it carry {@value #LAST_SUCCESS}. */
+    /** {@code succeeded}: every client was processed (status success, not paused); only then does it carry {@value #LAST_SUCCESS}. */
     public static MetricSnapshots of(Invocation inv, int exitCode, OptionalInt stuckLeads, Instant finished,
                                      boolean succeeded) {
         List<MetricSnapshot> metrics = new ArrayList<>();

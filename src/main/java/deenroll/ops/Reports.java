@@ -1,6 +1,8 @@
 package deenroll.ops;
 
 import deenroll.config.UsageException;
+import deenroll.health.StuckLeads;
+import deenroll.health.Thresholds;
 import org.jooq.DSLContext;
 import org.jooq.impl.DSL;
 
@@ -32,11 +34,13 @@ public final class Reports {
                 + " coalesce(sum(leads_de_enrolled), 0) AS leads_de_enrolled,"
                 + " coalesce(sum(leads_failed), 0) AS leads_failed"
                 + " FROM de_enrollment_runs WHERE run_at > now() - interval '24 hours'").fetchOneMap();
+        // the health rules' own limits (Thresholds), so the morning check and health-check agree
+        double maxHours = Thresholds.DEFAULTS.maxHoursSinceSuccess();
         List<Map<String, Object>> attention = dsl.resultQuery("SELECT client_name, failed_runs_24h, hours_since_success, last_success"
-                + " FROM de_enrollment_health WHERE failed_runs_24h > 0 OR hours_since_success > 2"
-                + " OR (last_success IS NULL AND client_created_at < now() - interval '2 hours')"
-                + " ORDER BY failed_runs_24h DESC, hours_since_success DESC NULLS FIRST").fetchMaps();
-        int stuck = dsl.fetchValue(DSL.field("(SELECT count(*) FROM de_enrollment_stuck_leads())", Integer.class));
+                + " FROM de_enrollment_health WHERE failed_runs_24h > 0 OR hours_since_success > {0}"
+                + " OR (last_success IS NULL AND client_created_at < now() - {0} * interval '1 hour')"
+                + " ORDER BY failed_runs_24h DESC, hours_since_success DESC NULLS FIRST", DSL.val(maxHours)).fetchMaps();
+        int stuck = dsl.fetchCount(StuckLeads.idleLongerThan(Thresholds.DEFAULTS.stuckGrace()));
         List<String> lines = new ArrayList<>();
         lines.add("Last 24 hours");
         lines.add(String.format("  invocations %s, client runs %s: %s success, %s partial, %s failed, %s running",

@@ -32,7 +32,8 @@ public final class Rollback {
             23, "U23__alert_state.sql",
             24, "U24__server_side_runs.sql",
             25, "U25__lead_log_by_time.sql",
-            26, "U26__client_claims.sql");
+            26, "U26__client_claims.sql",
+            27, "U27__invocations.sql");
     /** Where a rollback can stop: below each script's version, so 18 (before deenroll) up to the one before the newest. */
     private static final List<Integer> TARGETS = SCRIPTS.keySet().stream().map(v -> v - 1).sorted().toList();
 

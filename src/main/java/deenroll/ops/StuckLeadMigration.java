@@ -3,6 +3,7 @@ package deenroll.ops;
 import deenroll.engine.ClientRun;
 import deenroll.engine.Engine;
 import deenroll.engine.Invocation;
+import deenroll.engine.InvocationStatus;
 import deenroll.engine.RunRequest;
 import deenroll.engine.RunType;
 import org.jooq.DSLContext;
@@ -57,13 +58,13 @@ public final class StuckLeadMigration {
     public record Result(OpsReport report, Optional<Invocation> invocation) {
     }
 
-    public Result run(boolean dryRun, int batchSize, Duration budget) {
+    public Result run(boolean dryRun, int batchSize, Duration budget, Duration lease) {
         if (dryRun) {
             List<Map<String, Object>> rows = dsl.resultQuery(PER_CAMPAIGN_ELIGIBLE).fetchMaps();
             return new Result(report(rows, true, null), Optional.empty());
         }
-        Invocation invocation = engine.run(new RunRequest(Optional.empty(), RunType.MIGRATION, batchSize, budget, false),
-                engine.activeClients());
+        Invocation invocation = engine.run(new RunRequest(Optional.empty(), RunType.MIGRATION, batchSize, budget, lease,
+                false, false));
         List<Map<String, Object>> rows = dsl.resultQuery(PER_CAMPAIGN_DONE, DSL.val(invocation.invocationId())).fetchMaps();
         return new Result(report(rows, false, invocation), Optional.of(invocation));
     }
@@ -115,8 +116,10 @@ public final class StuckLeadMigration {
                     .map(c -> c.clientName() + ": " + c.error()).toList();
             json.put("failedClients", failed);
             failed.forEach(f -> lines.add("  ❌ " + f));
-            if (!invocation.notReached().isEmpty()) {
-                lines.add("  budget ran out: " + invocation.notReached().size() + " client(s) not started; run it again");
+            if (invocation.status() == InvocationStatus.PAUSED) {
+                lines.add("  paused (deenroll status says by whom and why): run it again after `deenroll resume`");
+            } else if (!invocation.notStarted().isEmpty()) {
+                lines.add("  budget ran out: " + invocation.notStarted().size() + " client(s) not started; run it again");
             }
             json.put("runIds", invocation.clients().stream().map(ClientRun::runId).map(UUID::toString).toList());
         }

@@ -18,7 +18,7 @@ class HelpAndVersionTest {
         Cli.Result r = Cli.run(Map.of(), "--help");
 
         assertThat(r.exitCode()).isZero();
-        assertThat(r.out()).contains("run", "health-check", "migrate", "demo");
+        assertThat(r.out()).contains("run", "health-check", "migrate", "demo", "status", "pause", "resume");
         assertThat(r.out()).contains("DATABASE_URL", "DE_ENROLLMENT_BATCH_SIZE", "DE_ENROLLMENT_MAX_RUNTIME",
                 "DE_ENROLLMENT_ALERT_WEBHOOK", "LOG_LEVEL", "PGHOST");
         assertThat(r.out()).containsIgnoringCase("exit codes");
@@ -44,7 +44,15 @@ class HelpAndVersionTest {
         Cli.Result r = Cli.run(Map.of(), "health-check", "--help");
 
         assertThat(r.exitCode()).isZero();
-        assertThat(r.out()).contains("OK", "WARNING", "CRITICAL", "UNKNOWN", "--stuck-warning");
+        assertThat(r.out()).contains("OK", "WARNING", "CRITICAL", "UNKNOWN", "--stuck-warning", "--max-pause-hours");
+    }
+
+    @Test
+    void statusHelpSaysItSeesEveryHost() {
+        Cli.Result r = Cli.run(Map.of(), "status", "--help");
+
+        assertThat(r.exitCode()).isZero();
+        assertThat(r.out()).contains("from any host").contains("ps aux | grep de-enroll");
     }
 
     @Test

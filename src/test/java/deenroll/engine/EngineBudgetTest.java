@@ -2,6 +2,7 @@ package deenroll.engine;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import deenroll.alert.AlertSink;
+import deenroll.db.schema.tables.records.DeEnrollmentInvocationsRecord;
 import deenroll.db.schema.tables.records.DeEnrollmentRunsRecord;
 import deenroll.support.Cli;
 import deenroll.support.Fixtures;
@@ -21,6 +22,7 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
 
+import static deenroll.db.schema.Tables.DE_ENROLLMENT_INVOCATIONS;
 import static deenroll.db.schema.Tables.DE_ENROLLMENT_RUNS;
 import static deenroll.engine.EngineTestKit.describe;
 import static deenroll.engine.EngineTestKit.json;
@@ -33,7 +35,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The time budget (DESIGN §2 exit 3, §4): when it runs out with work left the
  * invocation says partial, and the next invocations pick up where it stopped
- * until everything is done, each lead once.
+ * until everything is done, each lead once. The invocation's row says why it
+ * stopped: 'budget' when it was cut short, 'done' when every client had its run.
  */
 class EngineBudgetTest {
 
@@ -61,6 +64,10 @@ class EngineBudgetTest {
                     .doesNotContain("running");
             assertThat(f.eligible()).as("leads still eligible").isPositive();
             assertThat(f.drift()).isZero();
+            assertThat(report.get("stopReason").asText()).isEqualTo("budget");
+            DeEnrollmentInvocationsRecord row = invocationRow(dsl, UUID.fromString(report.get("invocationId").asText()));
+            assertThat(row.getStatus() + " " + row.getStopReason()).as("the invocation's row").isEqualTo("finished budget");
+            assertThat(row.getFinishedAt()).isNotNull();
         }
     }
 
@@ -92,6 +99,16 @@ class EngineBudgetTest {
                     .as("the last of %d tiny-budget runs, with nothing left to do, exits 0 (exit codes %s); last: %s",
                             exits.size(), exits, describe(last))
                     .isZero();
+            assertThat(dsl.fetchCount(DE_ENROLLMENT_INVOCATIONS)).as("invocation rows").isEqualTo(exits.size());
+            assertThat(dsl.fetchCount(DE_ENROLLMENT_INVOCATIONS, DE_ENROLLMENT_INVOCATIONS.STATUS.ne("finished")))
+                    .as("invocations not finished").isZero();
+            // cut short ('budget') unless every client had its run ('done'), as its row says
+            assertThat(dsl.fetch("SELECT stop_reason, position > cardinality(client_ids) AS every_client_run, count(*)"
+                    + " FROM de_enrollment_invocations GROUP BY 1, 2 ORDER BY 1, 2").formatCSV(false))
+                    .as("stop reasons of the invocations on a 1 ms budget")
+                    .doesNotContain("budget,true").doesNotContain("done,false").contains("budget,false");
+            assertThat(dsl.fetchCount(DE_ENROLLMENT_INVOCATIONS, DE_ENROLLMENT_INVOCATIONS.STOP_REASON.notIn("budget", "done")))
+                    .isZero();
         }
     }
 
@@ -105,24 +122,47 @@ class EngineBudgetTest {
             // a clock that moves two minutes per reading, against a budget of 90 s: spent by the time the
             // first call starts, so each invocation does the one batch a call always does, without
             // depending on how fast the machine is
-            RunRequest request = new RunRequest(Optional.empty(), RunType.SCHEDULED, 1, Duration.ofSeconds(90), false);
+            RunRequest request = request(Duration.ofSeconds(90));
 
-            List<RunStatus> statuses = new ArrayList<>();
+            List<InvocationStatus> statuses = new ArrayList<>();
+            List<UUID> firstClients = new ArrayList<>();
             while (f.eligible() > 0 && statuses.size() < 40) {
-                Invocation inv = engine(db, new SteppingClock(Duration.ofMinutes(2)))
-                        .run(request, engine.activeClients());
+                Invocation inv = engine(db, new SteppingClock(Duration.ofMinutes(2))).run(request);
                 statuses.add(inv.status());
-                assertThat(inv.status()).as("status of invocation %d", statuses.size()).isNotEqualTo(RunStatus.FAILED);
+                assertThat(inv.status()).as("status of invocation %d", statuses.size()).isNotEqualTo(InvocationStatus.FAILED);
+                assertThat(inv.stopReason()).as("stop reason of invocation %d", statuses.size()).isEqualTo(StopReason.BUDGET);
+                assertThat(inv.clients()).as("runs of invocation %d: the one batch", statuses.size()).hasSize(1);
+                assertThat(inv.notStarted()).as("clients invocation %d did not start", statuses.size()).hasSize(2);
+                firstClients.add(inv.clients().get(0).clientId());
+                DeEnrollmentInvocationsRecord row = invocationRow(dsl, inv.invocationId());
+                assertThat(row.getStatus() + " " + row.getStopReason()).as("row of invocation %d", statuses.size())
+                        .isEqualTo("finished budget");
                 assertThat(f.drift()).as("drift after invocation %d", statuses.size()).isZero();
             }
 
             assertThat(f.eligible()).as("leads still eligible after %d invocations (%s)", statuses.size(), statuses)
                     .isZero();
-            assertThat(statuses.get(0)).as("the first invocation, out of budget with work left").isEqualTo(RunStatus.PARTIAL);
+            assertThat(statuses).as("one batch of one lead per invocation").hasSize(finished.size());
+            assertThat(statuses.get(0)).as("the first invocation, out of budget with work left")
+                    .isEqualTo(InvocationStatus.PARTIAL);
+            // least recently run first: the clients take turns, one lead each
+            assertThat(firstClients.subList(0, 3)).as("clients of the first three invocations").doesNotHaveDuplicates();
+            for (int i = 3; i < firstClients.size(); i++) {
+                assertThat(firstClients.get(i)).as("client of invocation %d", i + 1).isEqualTo(firstClients.get(i - 3));
+            }
             for (UUID id : finished) {
                 assertThat(logRows(dsl, id, "de_enrolled")).as("de_enrolled rows of lead %s", id).isEqualTo(1);
             }
             assertThat(dsl.fetchCount(DE_ENROLLMENT_RUNS, DE_ENROLLMENT_RUNS.STATUS.eq("running"))).isZero();
+
+            // with time enough, every client has its run: the invocation is done
+            Invocation last = engine.run(request);
+            assertThat(last.status()).isEqualTo(InvocationStatus.SUCCESS);
+            assertThat(last.stopReason()).isEqualTo(StopReason.DONE);
+            assertThat(last.clients()).hasSize(3).allSatisfy(c -> assertThat(c.status()).isEqualTo(RunStatus.SUCCESS));
+            assertThat(last.notStarted()).isEmpty();
+            DeEnrollmentInvocationsRecord row = invocationRow(dsl, last.invocationId());
+            assertThat(row.getStatus() + " " + row.getStopReason()).isEqualTo("finished done");
         }
     }
 
@@ -137,17 +177,37 @@ class EngineBudgetTest {
             }
             f.recount();
             assertThat(f.eligible()).isZero();
-            RunRequest request = new RunRequest(Optional.empty(), RunType.SCHEDULED, 1, Duration.ofSeconds(90), false);
+            RunRequest request = request(Duration.ofSeconds(90));
 
             // the budget (90 s on a clock moving two minutes per reading) runs out after the first client
-            Invocation inv = engine(db, new SteppingClock(Duration.ofMinutes(2))).run(request, engine(db).activeClients());
+            Invocation inv = engine(db, new SteppingClock(Duration.ofMinutes(2))).run(request);
 
             // "3: time budget ran out with work left" (DESIGN §2): with nothing eligible there is no work left,
             // whether or not every client was visited; partial here means exit 3 every time for ever
             assertThat(inv.status())
-                    .as("status with nothing eligible; clients run %s, not started %s", inv.clients(), inv.notReached())
-                    .isEqualTo(RunStatus.SUCCESS);
+                    .as("status with nothing eligible; clients run %s, not started %s", inv.clients(), inv.notStarted())
+                    .isEqualTo(InvocationStatus.SUCCESS);
+            assertThat(inv.stopReason()).isEqualTo(StopReason.BUDGET);
+            assertThat(inv.clients()).as("clients visited").hasSize(1);
+            assertThat(inv.notStarted()).hasSize(2).noneMatch(Invocation.ClientNotStarted::workLeft);
+            assertThat(invocationRow(dsl, inv.invocationId()).getStopReason()).isEqualTo("budget");
+
+            // every client visited: done
+            Invocation all = engine(db).run(request);
+            assertThat(all.status()).isEqualTo(InvocationStatus.SUCCESS);
+            assertThat(all.stopReason()).isEqualTo(StopReason.DONE);
+            assertThat(all.clients()).hasSize(3);
+            assertThat(invocationRow(dsl, all.invocationId()).getStopReason()).isEqualTo("done");
         }
+    }
+
+    /** Every active client, batches of one, lease 90 s. */
+    private static RunRequest request(Duration budget) {
+        return new RunRequest(Optional.empty(), RunType.SCHEDULED, 1, budget, Duration.ofSeconds(90), false, false);
+    }
+
+    private static DeEnrollmentInvocationsRecord invocationRow(DSLContext dsl, UUID id) {
+        return dsl.selectFrom(DE_ENROLLMENT_INVOCATIONS).where(DE_ENROLLMENT_INVOCATIONS.ID.eq(id)).fetchSingle();
     }
 
     private static Engine engine(TestDatabase db) {

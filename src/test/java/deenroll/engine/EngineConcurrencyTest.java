@@ -68,6 +68,9 @@ class EngineConcurrencyTest {
                     .as("leads_de_enrolled over both invocations' run rows").isEqualTo(900);
             assertThat(runs).as("one run row per client per invocation").hasSize(6);
             assertThat(runs.stream().map(DeEnrollmentRunsRecord::getInvocationId).distinct()).as("invocations").hasSize(2);
+            assertThat(dsl.fetch("SELECT status, stop_reason, position, cardinality(client_ids) FROM de_enrollment_invocations")
+                    .formatCSV(false)).as("both invocations' rows")
+                    .isEqualTo("finished,done,4,3\nfinished,done,4,3\n");
             assertThat(f.eligible()).isZero();
             assertThat(f.drift()).isZero();
         }
@@ -87,18 +90,23 @@ class EngineConcurrencyTest {
             f.recount();
             List<UUID> eligible = eligibleLeadIds(dsl);
             assertThat(eligible).hasSize(600);
-            RunRequest request = new RunRequest(Optional.of(client), RunType.MANUAL, 5, Duration.ofMinutes(2), false);
+            RunRequest request = new RunRequest(Optional.of(client), RunType.MANUAL, 5, Duration.ofMinutes(2),
+                    Duration.ofSeconds(90), false, false);
 
             // each engine on its own pool, as separate processes would be
             List<Invocation> invocations = together(4, () -> {
                 try (Database own = Database.open(db.target(), Duration.ofSeconds(10), Duration.ofMinutes(5))) {
                     Engine engine = Engine.on(own, AlertSink.NONE, Clock.systemUTC(), new StopSignal());
-                    return engine.run(request, List.of(engine.client(client).orElseThrow()));
+                    return engine.run(request);
                 }
             });
 
             for (Invocation inv : invocations) {
-                assertThat(inv.status()).as("status of invocation %s", inv).isEqualTo(RunStatus.SUCCESS);
+                assertThat(inv.status()).as("status of invocation %s", inv).isEqualTo(InvocationStatus.SUCCESS);
+                assertThat(inv.stopReason()).isEqualTo(StopReason.DONE);
+                assertThat(inv.clients()).as("runs of invocation %s", inv).singleElement()
+                        .satisfies(c -> assertThat(c.clientId()).isEqualTo(client))
+                        .satisfies(c -> assertThat(c.status()).isEqualTo(RunStatus.SUCCESS));
             }
             assertThat(invocations.stream().mapToInt(i -> i.totals().deEnrolled()).sum())
                     .as("leads de-enrolled by the four engines together").isEqualTo(600);
@@ -112,12 +120,12 @@ class EngineConcurrencyTest {
      * 0026: a client another live invocation is working on goes to the end of
      * this invocation's list, so runners started together take different
      * clients; it is still run, and the report lists the clients in the order
-     * they were done.
+     * they were done. The other invocation is alive (heartbeat within its
+     * lease), so its run is neither closed as abandoned nor touched.
      */
     @Test
     void aClientAnotherInvocationIsWorkingOnIsDoneLastAndReportedSo() throws Exception {
-        try (TestDatabase db = TestPostgres.get().migrated();
-             java.sql.Connection other = java.sql.DriverManager.getConnection(db.jdbcUrl())) {
+        try (TestDatabase db = TestPostgres.get().migrated()) {
             DSLContext dsl = db.db().dsl();
             Fixtures f = new Fixtures(dsl);
             List<UUID> clients = new ArrayList<>();
@@ -128,20 +136,15 @@ class EngineConcurrencyTest {
             }
             f.recount();
             // least recently run first would be Beta, Acme, Core; Beta's run of another invocation is still going
-            UUID elsewhere = UUID.randomUUID();
             db.sql("INSERT INTO de_enrollment_runs (id, invocation_id, client_id, run_type, status, budget_ms, run_at,"
                     + " heartbeat_at, finished_at) VALUES"
                     + " ('" + UUID.randomUUID() + "', '" + UUID.randomUUID() + "', '" + clients.get(0) + "', 'scheduled',"
                     + " 'success', 300000, now() - interval '2 days', now() - interval '2 days', now() - interval '2 days'),"
                     + " ('" + UUID.randomUUID() + "', '" + UUID.randomUUID() + "', '" + clients.get(2) + "', 'scheduled',"
-                    + " 'success', 300000, now() - interval '1 day', now() - interval '1 day', now() - interval '1 day'),"
-                    + " ('" + UUID.randomUUID() + "', '" + elsewhere + "', '" + clients.get(1) + "', 'scheduled',"
-                    + " 'running', 300000, now() - interval '3 days', now(), NULL)");
-            // that invocation is alive: it holds its lock, so its run is not closed as abandoned
-            try (var lock = other.prepareStatement("SELECT pg_advisory_lock(de_enrollment_run_lock_key(?::uuid))")) {
-                lock.setString(1, elsewhere.toString());
-                lock.executeQuery().close();
-            }
+                    + " 'success', 300000, now() - interval '1 day', now() - interval '1 day', now() - interval '1 day')");
+            // that invocation is alive: its heartbeat is a second old, its lease 90 s
+            InvocationKit.Other elsewhere = InvocationKit.otherInvocationOn(dsl, clients.get(1), "interval '1 second'", 90_000,
+                    "interval '3 days'");
 
             Cli.Result result = run(db, "--output", "json");
 
@@ -152,6 +155,11 @@ class EngineConcurrencyTest {
             report.get("clients").forEach(c -> order.add(c.get("clientName").asText() + " " + c.get("status").asText()
                     + " " + c.get("leadsDeEnrolled").asInt()));
             assertThat(order).containsExactly("Acme success 4", "Core success 4", "Beta success 4");
+            assertThat(report.get("abandonedRunsClosed")).as("runs closed as abandoned").isEmpty();
+            UUID invocation = UUID.fromString(report.get("invocationId").asText());
+            assertThat(InvocationKit.invocation(dsl, invocation).getDeferred()).as("clients deferred").isEqualTo(1);
+            assertThat(InvocationKit.run(dsl, elsewhere.run()).getStatus()).as("the other invocation's run").isEqualTo("running");
+            assertThat(InvocationKit.invocation(dsl, elsewhere.invocation()).getStatus()).isEqualTo("running");
             assertThat(f.eligible()).isZero();
             assertThat(f.drift()).isZero();
         }

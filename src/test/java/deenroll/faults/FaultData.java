@@ -16,13 +16,13 @@ import java.util.UUID;
  * whenever a lead is completed that is not eligible at that instant (campaign
  * read fresh, under the lead's row lock) or is completed twice.
  */
-final class FaultData {
+public final class FaultData {
 
     static final String HOST_OWNED = "host";
 
-    final List<UUID> clients = new ArrayList<>();
-    final List<UUID> campaigns = new ArrayList<>();
-    final int eligibleAtStart;
+    public final List<UUID> clients = new ArrayList<>();
+    public final List<UUID> campaigns = new ArrayList<>();
+    public final int eligibleAtStart;
 
     private FaultData(int eligibleAtStart) {
         this.eligibleAtStart = eligibleAtStart;
@@ -33,7 +33,7 @@ final class FaultData {
      * + 3 completed earlier + 2 stopped by hand), one malformed campaign per client,
      * and 10 leads per campaign owned by the simulated host application.
      */
-    static FaultData create(TestDatabase db, int clientCount, int finished) {
+    public static FaultData create(TestDatabase db, int clientCount, int finished) {
         DSLContext dsl = db.db().dsl();
         Fixtures f = new Fixtures(dsl);
         int eligible = 0;

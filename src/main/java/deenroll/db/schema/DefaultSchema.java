@@ -9,12 +9,20 @@ import deenroll.db.schema.tables.Clients;
 import deenroll.db.schema.tables.DeEnrollmentAbandonedRuns;
 import deenroll.db.schema.tables.DeEnrollmentAlertState;
 import deenroll.db.schema.tables.DeEnrollmentCampaignCounters;
-import deenroll.db.schema.tables.DeEnrollmentCloseAbandonedRuns;
+import deenroll.db.schema.tables.DeEnrollmentClientsToRun;
+import deenroll.db.schema.tables.DeEnrollmentCloseAbandonedInvocations;
+import deenroll.db.schema.tables.DeEnrollmentCurrentPause;
 import deenroll.db.schema.tables.DeEnrollmentEligibleLeads;
 import deenroll.db.schema.tables.DeEnrollmentFinishRun;
 import deenroll.db.schema.tables.DeEnrollmentHealth;
+import deenroll.db.schema.tables.DeEnrollmentHeartbeats;
+import deenroll.db.schema.tables.DeEnrollmentInvocations;
 import deenroll.db.schema.tables.DeEnrollmentLeadLog;
 import deenroll.db.schema.tables.DeEnrollmentLeadLogOf;
+import deenroll.db.schema.tables.DeEnrollmentLiveInvocations;
+import deenroll.db.schema.tables.DeEnrollmentPause;
+import deenroll.db.schema.tables.DeEnrollmentPauses;
+import deenroll.db.schema.tables.DeEnrollmentResume;
 import deenroll.db.schema.tables.DeEnrollmentRuns;
 import deenroll.db.schema.tables.DeEnrollmentRunsArchive;
 import deenroll.db.schema.tables.DeEnrollmentStuckLeads;
@@ -23,9 +31,12 @@ import deenroll.db.schema.tables.Leads;
 import deenroll.db.schema.tables.ProcessDeEnrollmentBatch;
 import deenroll.db.schema.tables.records.DeEnrollmentAbandonedRunsRecord;
 import deenroll.db.schema.tables.records.DeEnrollmentCampaignCountersRecord;
-import deenroll.db.schema.tables.records.DeEnrollmentCloseAbandonedRunsRecord;
+import deenroll.db.schema.tables.records.DeEnrollmentClientsToRunRecord;
+import deenroll.db.schema.tables.records.DeEnrollmentCloseAbandonedInvocationsRecord;
 import deenroll.db.schema.tables.records.DeEnrollmentEligibleLeadsRecord;
 import deenroll.db.schema.tables.records.DeEnrollmentLeadLogRecord;
+import deenroll.db.schema.tables.records.DeEnrollmentPauseRecord;
+import deenroll.db.schema.tables.records.DeEnrollmentPausesRecord;
 import deenroll.db.schema.tables.records.DeEnrollmentRunsRecord;
 import deenroll.db.schema.tables.records.GetLeadsForDeEnrollmentRecord;
 import deenroll.db.schema.tables.records.ProcessDeEnrollmentBatchRecord;
@@ -119,25 +130,87 @@ public class DefaultSchema extends SchemaImpl {
     }
 
     /**
-     * The table <code>de_enrollment_close_abandoned_runs</code>.
+     * p_client_id uuid DEFAULT NULL::uuid
      */
-    public final DeEnrollmentCloseAbandonedRuns DE_ENROLLMENT_CLOSE_ABANDONED_RUNS = DeEnrollmentCloseAbandonedRuns.DE_ENROLLMENT_CLOSE_ABANDONED_RUNS;
+    public final DeEnrollmentClientsToRun DE_ENROLLMENT_CLIENTS_TO_RUN = DeEnrollmentClientsToRun.DE_ENROLLMENT_CLIENTS_TO_RUN;
 
     /**
-     * Call <code>de_enrollment_close_abandoned_runs</code>.
+     * Call <code>de_enrollment_clients_to_run</code>.
      */
-    public static Result<DeEnrollmentCloseAbandonedRunsRecord> DE_ENROLLMENT_CLOSE_ABANDONED_RUNS(
+    public static Result<DeEnrollmentClientsToRunRecord> DE_ENROLLMENT_CLIENTS_TO_RUN(
           Configuration configuration
+        , UUID pClientId
     ) {
-        return configuration.dsl().selectFrom(deenroll.db.schema.tables.DeEnrollmentCloseAbandonedRuns.DE_ENROLLMENT_CLOSE_ABANDONED_RUNS.call(
+        return configuration.dsl().selectFrom(deenroll.db.schema.tables.DeEnrollmentClientsToRun.DE_ENROLLMENT_CLIENTS_TO_RUN.call(
+              pClientId
         )).fetch();
     }
 
     /**
-     * Get <code>de_enrollment_close_abandoned_runs</code> as a table.
+     * Get <code>de_enrollment_clients_to_run</code> as a table.
      */
-    public static DeEnrollmentCloseAbandonedRuns DE_ENROLLMENT_CLOSE_ABANDONED_RUNS() {
-        return deenroll.db.schema.tables.DeEnrollmentCloseAbandonedRuns.DE_ENROLLMENT_CLOSE_ABANDONED_RUNS.call(
+    public static DeEnrollmentClientsToRun DE_ENROLLMENT_CLIENTS_TO_RUN(
+          UUID pClientId
+    ) {
+        return deenroll.db.schema.tables.DeEnrollmentClientsToRun.DE_ENROLLMENT_CLIENTS_TO_RUN.call(
+            pClientId
+        );
+    }
+
+    /**
+     * Get <code>de_enrollment_clients_to_run</code> as a table.
+     */
+    public static DeEnrollmentClientsToRun DE_ENROLLMENT_CLIENTS_TO_RUN(
+          Field<UUID> pClientId
+    ) {
+        return deenroll.db.schema.tables.DeEnrollmentClientsToRun.DE_ENROLLMENT_CLIENTS_TO_RUN.call(
+            pClientId
+        );
+    }
+
+    /**
+     * The table <code>de_enrollment_close_abandoned_invocations</code>.
+     */
+    public final DeEnrollmentCloseAbandonedInvocations DE_ENROLLMENT_CLOSE_ABANDONED_INVOCATIONS = DeEnrollmentCloseAbandonedInvocations.DE_ENROLLMENT_CLOSE_ABANDONED_INVOCATIONS;
+
+    /**
+     * Call <code>de_enrollment_close_abandoned_invocations</code>.
+     */
+    public static Result<DeEnrollmentCloseAbandonedInvocationsRecord> DE_ENROLLMENT_CLOSE_ABANDONED_INVOCATIONS(
+          Configuration configuration
+    ) {
+        return configuration.dsl().selectFrom(deenroll.db.schema.tables.DeEnrollmentCloseAbandonedInvocations.DE_ENROLLMENT_CLOSE_ABANDONED_INVOCATIONS.call(
+        )).fetch();
+    }
+
+    /**
+     * Get <code>de_enrollment_close_abandoned_invocations</code> as a table.
+     */
+    public static DeEnrollmentCloseAbandonedInvocations DE_ENROLLMENT_CLOSE_ABANDONED_INVOCATIONS() {
+        return deenroll.db.schema.tables.DeEnrollmentCloseAbandonedInvocations.DE_ENROLLMENT_CLOSE_ABANDONED_INVOCATIONS.call(
+        );
+    }
+
+    /**
+     * The table <code>de_enrollment_current_pause</code>.
+     */
+    public final DeEnrollmentCurrentPause DE_ENROLLMENT_CURRENT_PAUSE = DeEnrollmentCurrentPause.DE_ENROLLMENT_CURRENT_PAUSE;
+
+    /**
+     * Call <code>de_enrollment_current_pause</code>.
+     */
+    public static Result<DeEnrollmentPausesRecord> DE_ENROLLMENT_CURRENT_PAUSE(
+          Configuration configuration
+    ) {
+        return configuration.dsl().selectFrom(deenroll.db.schema.tables.DeEnrollmentCurrentPause.DE_ENROLLMENT_CURRENT_PAUSE.call(
+        )).fetch();
+    }
+
+    /**
+     * Get <code>de_enrollment_current_pause</code> as a table.
+     */
+    public static DeEnrollmentCurrentPause DE_ENROLLMENT_CURRENT_PAUSE() {
+        return deenroll.db.schema.tables.DeEnrollmentCurrentPause.DE_ENROLLMENT_CURRENT_PAUSE.call(
         );
     }
 
@@ -209,6 +282,20 @@ public class DefaultSchema extends SchemaImpl {
     public final DeEnrollmentHealth DE_ENROLLMENT_HEALTH = DeEnrollmentHealth.DE_ENROLLMENT_HEALTH;
 
     /**
+     * Moved by the process of each invocation every lease/6 on a connection of
+     * its own; an invocation whose heartbeat is older than its lease_ms is dead
+     * (abandoned).
+     */
+    public final DeEnrollmentHeartbeats DE_ENROLLMENT_HEARTBEATS = DeEnrollmentHeartbeats.DE_ENROLLMENT_HEARTBEATS;
+
+    /**
+     * One row per invocation of deenroll run: its clients in order (client_ids,
+     * run_ids), where it is (position, after_*), advanced in each batch's own
+     * transaction. See docs/engine.md.
+     */
+    public final DeEnrollmentInvocations DE_ENROLLMENT_INVOCATIONS = DeEnrollmentInvocations.DE_ENROLLMENT_INVOCATIONS;
+
+    /**
      * The table <code>de_enrollment_lead_log</code>.
      */
     public final DeEnrollmentLeadLog DE_ENROLLMENT_LEAD_LOG = DeEnrollmentLeadLog.DE_ENROLLMENT_LEAD_LOG;
@@ -249,6 +336,101 @@ public class DefaultSchema extends SchemaImpl {
     ) {
         return deenroll.db.schema.tables.DeEnrollmentLeadLogOf.DE_ENROLLMENT_LEAD_LOG_OF.call(
             pLeadId
+        );
+    }
+
+    /**
+     * The table <code>de_enrollment_live_invocations</code>.
+     */
+    public final DeEnrollmentLiveInvocations DE_ENROLLMENT_LIVE_INVOCATIONS = DeEnrollmentLiveInvocations.DE_ENROLLMENT_LIVE_INVOCATIONS;
+
+    /**
+     * p_by text, p_reason text
+     */
+    public final DeEnrollmentPause DE_ENROLLMENT_PAUSE = DeEnrollmentPause.DE_ENROLLMENT_PAUSE;
+
+    /**
+     * Call <code>de_enrollment_pause</code>.
+     */
+    public static Result<DeEnrollmentPauseRecord> DE_ENROLLMENT_PAUSE(
+          Configuration configuration
+        , String pBy
+        , String pReason
+    ) {
+        return configuration.dsl().selectFrom(deenroll.db.schema.tables.DeEnrollmentPause.DE_ENROLLMENT_PAUSE.call(
+              pBy
+            , pReason
+        )).fetch();
+    }
+
+    /**
+     * Get <code>de_enrollment_pause</code> as a table.
+     */
+    public static DeEnrollmentPause DE_ENROLLMENT_PAUSE(
+          String pBy
+        , String pReason
+    ) {
+        return deenroll.db.schema.tables.DeEnrollmentPause.DE_ENROLLMENT_PAUSE.call(
+            pBy,
+            pReason
+        );
+    }
+
+    /**
+     * Get <code>de_enrollment_pause</code> as a table.
+     */
+    public static DeEnrollmentPause DE_ENROLLMENT_PAUSE(
+          Field<String> pBy
+        , Field<String> pReason
+    ) {
+        return deenroll.db.schema.tables.DeEnrollmentPause.DE_ENROLLMENT_PAUSE.call(
+            pBy,
+            pReason
+        );
+    }
+
+    /**
+     * deenroll pause / resume. The row with resumed_at NULL is the pause in
+     * force: runs do nothing while it is open.
+     */
+    public final DeEnrollmentPauses DE_ENROLLMENT_PAUSES = DeEnrollmentPauses.DE_ENROLLMENT_PAUSES;
+
+    /**
+     * p_by text
+     */
+    public final DeEnrollmentResume DE_ENROLLMENT_RESUME = DeEnrollmentResume.DE_ENROLLMENT_RESUME;
+
+    /**
+     * Call <code>de_enrollment_resume</code>.
+     */
+    public static Result<DeEnrollmentPausesRecord> DE_ENROLLMENT_RESUME(
+          Configuration configuration
+        , String pBy
+    ) {
+        return configuration.dsl().selectFrom(deenroll.db.schema.tables.DeEnrollmentResume.DE_ENROLLMENT_RESUME.call(
+              pBy
+        )).fetch();
+    }
+
+    /**
+     * Get <code>de_enrollment_resume</code> as a table.
+     */
+    public static DeEnrollmentResume DE_ENROLLMENT_RESUME(
+          String pBy
+    ) {
+        return deenroll.db.schema.tables.DeEnrollmentResume.DE_ENROLLMENT_RESUME.call(
+            pBy
+        );
+    }
+
+    /**
+     * Get <code>de_enrollment_resume</code> as a table.
+     */
+    public static DeEnrollmentResume DE_ENROLLMENT_RESUME(
+          Field<String> pBy
+    ) {
+        return deenroll.db.schema.tables.DeEnrollmentResume.DE_ENROLLMENT_RESUME.call(
+            pBy
         );
     }
 
@@ -452,12 +634,20 @@ public class DefaultSchema extends SchemaImpl {
             DeEnrollmentAbandonedRuns.DE_ENROLLMENT_ABANDONED_RUNS,
             DeEnrollmentAlertState.DE_ENROLLMENT_ALERT_STATE,
             DeEnrollmentCampaignCounters.DE_ENROLLMENT_CAMPAIGN_COUNTERS,
-            DeEnrollmentCloseAbandonedRuns.DE_ENROLLMENT_CLOSE_ABANDONED_RUNS,
+            DeEnrollmentClientsToRun.DE_ENROLLMENT_CLIENTS_TO_RUN,
+            DeEnrollmentCloseAbandonedInvocations.DE_ENROLLMENT_CLOSE_ABANDONED_INVOCATIONS,
+            DeEnrollmentCurrentPause.DE_ENROLLMENT_CURRENT_PAUSE,
             DeEnrollmentEligibleLeads.DE_ENROLLMENT_ELIGIBLE_LEADS,
             DeEnrollmentFinishRun.DE_ENROLLMENT_FINISH_RUN,
             DeEnrollmentHealth.DE_ENROLLMENT_HEALTH,
+            DeEnrollmentHeartbeats.DE_ENROLLMENT_HEARTBEATS,
+            DeEnrollmentInvocations.DE_ENROLLMENT_INVOCATIONS,
             DeEnrollmentLeadLog.DE_ENROLLMENT_LEAD_LOG,
             DeEnrollmentLeadLogOf.DE_ENROLLMENT_LEAD_LOG_OF,
+            DeEnrollmentLiveInvocations.DE_ENROLLMENT_LIVE_INVOCATIONS,
+            DeEnrollmentPause.DE_ENROLLMENT_PAUSE,
+            DeEnrollmentPauses.DE_ENROLLMENT_PAUSES,
+            DeEnrollmentResume.DE_ENROLLMENT_RESUME,
             DeEnrollmentRuns.DE_ENROLLMENT_RUNS,
             DeEnrollmentRunsArchive.DE_ENROLLMENT_RUNS_ARCHIVE,
             DeEnrollmentStuckLeads.DE_ENROLLMENT_STUCK_LEADS,

@@ -7,14 +7,20 @@ package deenroll.db.schema;
 import deenroll.db.schema.tables.Campaigns;
 import deenroll.db.schema.tables.Clients;
 import deenroll.db.schema.tables.DeEnrollmentAlertState;
+import deenroll.db.schema.tables.DeEnrollmentHeartbeats;
+import deenroll.db.schema.tables.DeEnrollmentInvocations;
 import deenroll.db.schema.tables.DeEnrollmentLeadLog;
+import deenroll.db.schema.tables.DeEnrollmentPauses;
 import deenroll.db.schema.tables.DeEnrollmentRuns;
 import deenroll.db.schema.tables.DeEnrollmentRunsArchive;
 import deenroll.db.schema.tables.Leads;
 import deenroll.db.schema.tables.records.CampaignsRecord;
 import deenroll.db.schema.tables.records.ClientsRecord;
 import deenroll.db.schema.tables.records.DeEnrollmentAlertStateRecord;
+import deenroll.db.schema.tables.records.DeEnrollmentHeartbeatsRecord;
+import deenroll.db.schema.tables.records.DeEnrollmentInvocationsRecord;
 import deenroll.db.schema.tables.records.DeEnrollmentLeadLogRecord;
+import deenroll.db.schema.tables.records.DeEnrollmentPausesRecord;
 import deenroll.db.schema.tables.records.DeEnrollmentRunsArchiveRecord;
 import deenroll.db.schema.tables.records.DeEnrollmentRunsRecord;
 import deenroll.db.schema.tables.records.LeadsRecord;
@@ -40,7 +46,10 @@ public class Keys {
     public static final UniqueKey<CampaignsRecord> CAMPAIGNS_PKEY = Internal.createUniqueKey(Campaigns.CAMPAIGNS, DSL.name("campaigns_pkey"), new TableField[] { Campaigns.CAMPAIGNS.ID }, true);
     public static final UniqueKey<ClientsRecord> CLIENTS_PKEY = Internal.createUniqueKey(Clients.CLIENTS, DSL.name("clients_pkey"), new TableField[] { Clients.CLIENTS.ID }, true);
     public static final UniqueKey<DeEnrollmentAlertStateRecord> DE_ENROLLMENT_ALERT_STATE_PKEY = Internal.createUniqueKey(DeEnrollmentAlertState.DE_ENROLLMENT_ALERT_STATE, DSL.name("de_enrollment_alert_state_pkey"), new TableField[] { DeEnrollmentAlertState.DE_ENROLLMENT_ALERT_STATE.CONDITION_KEY }, true);
+    public static final UniqueKey<DeEnrollmentHeartbeatsRecord> DE_ENROLLMENT_HEARTBEATS_PKEY = Internal.createUniqueKey(DeEnrollmentHeartbeats.DE_ENROLLMENT_HEARTBEATS, DSL.name("de_enrollment_heartbeats_pkey"), new TableField[] { DeEnrollmentHeartbeats.DE_ENROLLMENT_HEARTBEATS.INVOCATION_ID }, true);
+    public static final UniqueKey<DeEnrollmentInvocationsRecord> DE_ENROLLMENT_INVOCATIONS_PKEY = Internal.createUniqueKey(DeEnrollmentInvocations.DE_ENROLLMENT_INVOCATIONS, DSL.name("de_enrollment_invocations_pkey"), new TableField[] { DeEnrollmentInvocations.DE_ENROLLMENT_INVOCATIONS.ID }, true);
     public static final UniqueKey<DeEnrollmentLeadLogRecord> DE_ENROLLMENT_LEAD_LOG_PKEY = Internal.createUniqueKey(DeEnrollmentLeadLog.DE_ENROLLMENT_LEAD_LOG, DSL.name("de_enrollment_lead_log_pkey"), new TableField[] { DeEnrollmentLeadLog.DE_ENROLLMENT_LEAD_LOG.ID }, true);
+    public static final UniqueKey<DeEnrollmentPausesRecord> DE_ENROLLMENT_PAUSES_PKEY = Internal.createUniqueKey(DeEnrollmentPauses.DE_ENROLLMENT_PAUSES, DSL.name("de_enrollment_pauses_pkey"), new TableField[] { DeEnrollmentPauses.DE_ENROLLMENT_PAUSES.ID }, true);
     public static final UniqueKey<DeEnrollmentRunsRecord> DE_ENROLLMENT_RUNS_PKEY = Internal.createUniqueKey(DeEnrollmentRuns.DE_ENROLLMENT_RUNS, DSL.name("de_enrollment_runs_pkey"), new TableField[] { DeEnrollmentRuns.DE_ENROLLMENT_RUNS.ID }, true);
     public static final UniqueKey<DeEnrollmentRunsArchiveRecord> DE_ENROLLMENT_RUNS_ARCHIVE_PKEY = Internal.createUniqueKey(DeEnrollmentRunsArchive.DE_ENROLLMENT_RUNS_ARCHIVE, DSL.name("de_enrollment_runs_archive_pkey"), new TableField[] { DeEnrollmentRunsArchive.DE_ENROLLMENT_RUNS_ARCHIVE.ID }, true);
     public static final UniqueKey<LeadsRecord> LEADS_PKEY = Internal.createUniqueKey(Leads.LEADS, DSL.name("leads_pkey"), new TableField[] { Leads.LEADS.ID }, true);
@@ -50,6 +59,7 @@ public class Keys {
     // -------------------------------------------------------------------------
 
     public static final ForeignKey<CampaignsRecord, ClientsRecord> CAMPAIGNS__CAMPAIGNS_CLIENT_ID_FKEY = Internal.createForeignKey(Campaigns.CAMPAIGNS, DSL.name("campaigns_client_id_fkey"), new TableField[] { Campaigns.CAMPAIGNS.CLIENT_ID }, Keys.CLIENTS_PKEY, new TableField[] { Clients.CLIENTS.ID }, true);
+    public static final ForeignKey<DeEnrollmentHeartbeatsRecord, DeEnrollmentInvocationsRecord> DE_ENROLLMENT_HEARTBEATS__DE_ENROLLMENT_HEARTBEATS_INVOCATION_ID_FKEY = Internal.createForeignKey(DeEnrollmentHeartbeats.DE_ENROLLMENT_HEARTBEATS, DSL.name("de_enrollment_heartbeats_invocation_id_fkey"), new TableField[] { DeEnrollmentHeartbeats.DE_ENROLLMENT_HEARTBEATS.INVOCATION_ID }, Keys.DE_ENROLLMENT_INVOCATIONS_PKEY, new TableField[] { DeEnrollmentInvocations.DE_ENROLLMENT_INVOCATIONS.ID }, true);
     public static final ForeignKey<LeadsRecord, CampaignsRecord> LEADS__LEADS_CAMPAIGN_LINK_ID_FKEY = Internal.createForeignKey(Leads.LEADS, DSL.name("leads_campaign_link_id_fkey"), new TableField[] { Leads.LEADS.CAMPAIGN_LINK_ID }, Keys.CAMPAIGNS_PKEY, new TableField[] { Campaigns.CAMPAIGNS.ID }, true);
     public static final ForeignKey<LeadsRecord, ClientsRecord> LEADS__LEADS_CLIENT_ID_FKEY = Internal.createForeignKey(Leads.LEADS, DSL.name("leads_client_id_fkey"), new TableField[] { Leads.LEADS.CLIENT_ID }, Keys.CLIENTS_PKEY, new TableField[] { Clients.CLIENTS.ID }, true);
 }

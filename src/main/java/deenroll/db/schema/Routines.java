@@ -6,26 +6,38 @@ package deenroll.db.schema;
 
 import deenroll.db.schema.routines.DeEnrollmentAddCounts;
 import deenroll.db.schema.routines.DeEnrollmentApply;
+import deenroll.db.schema.routines.DeEnrollmentBeginInvocation;
+import deenroll.db.schema.routines.DeEnrollmentFailInFlight;
+import deenroll.db.schema.routines.DeEnrollmentFinishInvocation;
+import deenroll.db.schema.routines.DeEnrollmentHeartbeat;
 import deenroll.db.schema.routines.DeEnrollmentIsEligible;
+import deenroll.db.schema.routines.DeEnrollmentLeaseExpired;
 import deenroll.db.schema.routines.DeEnrollmentOutcome;
-import deenroll.db.schema.routines.DeEnrollmentRunClients;
-import deenroll.db.schema.routines.DeEnrollmentRunLockKey;
+import deenroll.db.schema.routines.DeEnrollmentRetryable;
+import deenroll.db.schema.routines.DeEnrollmentRunInvocation;
 import deenroll.db.schema.routines.DeEnrollmentSchemaVersion;
 import deenroll.db.schema.routines.DeEnrollmentSequenceLength;
 import deenroll.db.schema.routines.DeEnrollmentStartRun;
 import deenroll.db.schema.tables.DeEnrollmentAbandonedRuns;
 import deenroll.db.schema.tables.DeEnrollmentCampaignCounters;
-import deenroll.db.schema.tables.DeEnrollmentCloseAbandonedRuns;
+import deenroll.db.schema.tables.DeEnrollmentClientsToRun;
+import deenroll.db.schema.tables.DeEnrollmentCloseAbandonedInvocations;
+import deenroll.db.schema.tables.DeEnrollmentCurrentPause;
 import deenroll.db.schema.tables.DeEnrollmentFinishRun;
 import deenroll.db.schema.tables.DeEnrollmentLeadLogOf;
+import deenroll.db.schema.tables.DeEnrollmentPause;
+import deenroll.db.schema.tables.DeEnrollmentResume;
 import deenroll.db.schema.tables.DeEnrollmentStuckLeads;
 import deenroll.db.schema.tables.GetLeadsForDeEnrollment;
 import deenroll.db.schema.tables.ProcessDeEnrollmentBatch;
 import deenroll.db.schema.tables.records.DeEnrollmentAbandonedRunsRecord;
 import deenroll.db.schema.tables.records.DeEnrollmentCampaignCountersRecord;
-import deenroll.db.schema.tables.records.DeEnrollmentCloseAbandonedRunsRecord;
+import deenroll.db.schema.tables.records.DeEnrollmentClientsToRunRecord;
+import deenroll.db.schema.tables.records.DeEnrollmentCloseAbandonedInvocationsRecord;
 import deenroll.db.schema.tables.records.DeEnrollmentEligibleLeadsRecord;
 import deenroll.db.schema.tables.records.DeEnrollmentLeadLogRecord;
+import deenroll.db.schema.tables.records.DeEnrollmentPauseRecord;
+import deenroll.db.schema.tables.records.DeEnrollmentPausesRecord;
 import deenroll.db.schema.tables.records.DeEnrollmentRunsRecord;
 import deenroll.db.schema.tables.records.GetLeadsForDeEnrollmentRecord;
 import deenroll.db.schema.tables.records.ProcessDeEnrollmentBatchRecord;
@@ -136,6 +148,230 @@ public class Routines {
     }
 
     /**
+     * Call <code>de_enrollment_begin_invocation</code>
+     */
+    public static String deEnrollmentBeginInvocation(
+          Configuration configuration
+        , UUID pInvocationId
+        , String pHost
+        , Integer pPid
+        , String pRunType
+        , Integer pBatchSize
+        , Integer pBudgetMs
+        , Integer pLeaseMs
+        , Boolean pIgnorePause
+        , UUID pClientId
+    ) {
+        DeEnrollmentBeginInvocation f = new DeEnrollmentBeginInvocation();
+        f.setPInvocationId(pInvocationId);
+        f.setPHost(pHost);
+        f.setPPid(pPid);
+        f.setPRunType(pRunType);
+        f.setPBatchSize(pBatchSize);
+        f.setPBudgetMs(pBudgetMs);
+        f.setPLeaseMs(pLeaseMs);
+        f.setPIgnorePause(pIgnorePause);
+        f.setPClientId(pClientId);
+
+        f.execute(configuration);
+        return f.getReturnValue();
+    }
+
+    /**
+     * Get <code>de_enrollment_begin_invocation</code> as a field.
+     */
+    public static Field<String> deEnrollmentBeginInvocation(
+          UUID pInvocationId
+        , String pHost
+        , Integer pPid
+        , String pRunType
+        , Integer pBatchSize
+        , Integer pBudgetMs
+        , Integer pLeaseMs
+        , Boolean pIgnorePause
+        , UUID pClientId
+    ) {
+        DeEnrollmentBeginInvocation f = new DeEnrollmentBeginInvocation();
+        f.setPInvocationId(pInvocationId);
+        f.setPHost(pHost);
+        f.setPPid(pPid);
+        f.setPRunType(pRunType);
+        f.setPBatchSize(pBatchSize);
+        f.setPBudgetMs(pBudgetMs);
+        f.setPLeaseMs(pLeaseMs);
+        f.setPIgnorePause(pIgnorePause);
+        f.setPClientId(pClientId);
+
+        return f.asField();
+    }
+
+    /**
+     * Get <code>de_enrollment_begin_invocation</code> as a field.
+     */
+    public static Field<String> deEnrollmentBeginInvocation(
+          Field<UUID> pInvocationId
+        , Field<String> pHost
+        , Field<Integer> pPid
+        , Field<String> pRunType
+        , Field<Integer> pBatchSize
+        , Field<Integer> pBudgetMs
+        , Field<Integer> pLeaseMs
+        , Field<Boolean> pIgnorePause
+        , Field<UUID> pClientId
+    ) {
+        DeEnrollmentBeginInvocation f = new DeEnrollmentBeginInvocation();
+        f.setPInvocationId(pInvocationId);
+        f.setPHost(pHost);
+        f.setPPid(pPid);
+        f.setPRunType(pRunType);
+        f.setPBatchSize(pBatchSize);
+        f.setPBudgetMs(pBudgetMs);
+        f.setPLeaseMs(pLeaseMs);
+        f.setPIgnorePause(pIgnorePause);
+        f.setPClientId(pClientId);
+
+        return f.asField();
+    }
+
+    /**
+     * Call <code>de_enrollment_fail_in_flight</code>
+     */
+    public static UUID deEnrollmentFailInFlight(
+          Configuration configuration
+        , UUID pInvocationId
+        , String pError
+        , Integer pPeakMemoryMb
+    ) {
+        DeEnrollmentFailInFlight f = new DeEnrollmentFailInFlight();
+        f.setPInvocationId(pInvocationId);
+        f.setPError(pError);
+        f.setPPeakMemoryMb(pPeakMemoryMb);
+
+        f.execute(configuration);
+        return f.getReturnValue();
+    }
+
+    /**
+     * Get <code>de_enrollment_fail_in_flight</code> as a field.
+     */
+    public static Field<UUID> deEnrollmentFailInFlight(
+          UUID pInvocationId
+        , String pError
+        , Integer pPeakMemoryMb
+    ) {
+        DeEnrollmentFailInFlight f = new DeEnrollmentFailInFlight();
+        f.setPInvocationId(pInvocationId);
+        f.setPError(pError);
+        f.setPPeakMemoryMb(pPeakMemoryMb);
+
+        return f.asField();
+    }
+
+    /**
+     * Get <code>de_enrollment_fail_in_flight</code> as a field.
+     */
+    public static Field<UUID> deEnrollmentFailInFlight(
+          Field<UUID> pInvocationId
+        , Field<String> pError
+        , Field<Integer> pPeakMemoryMb
+    ) {
+        DeEnrollmentFailInFlight f = new DeEnrollmentFailInFlight();
+        f.setPInvocationId(pInvocationId);
+        f.setPError(pError);
+        f.setPPeakMemoryMb(pPeakMemoryMb);
+
+        return f.asField();
+    }
+
+    /**
+     * Call <code>de_enrollment_finish_invocation</code>
+     */
+    public static String deEnrollmentFinishInvocation(
+          Configuration configuration
+        , UUID pInvocationId
+        , String pStopReason
+        , Integer pPeakMemoryMb
+    ) {
+        DeEnrollmentFinishInvocation f = new DeEnrollmentFinishInvocation();
+        f.setPInvocationId(pInvocationId);
+        f.setPStopReason(pStopReason);
+        f.setPPeakMemoryMb(pPeakMemoryMb);
+
+        f.execute(configuration);
+        return f.getReturnValue();
+    }
+
+    /**
+     * Get <code>de_enrollment_finish_invocation</code> as a field.
+     */
+    public static Field<String> deEnrollmentFinishInvocation(
+          UUID pInvocationId
+        , String pStopReason
+        , Integer pPeakMemoryMb
+    ) {
+        DeEnrollmentFinishInvocation f = new DeEnrollmentFinishInvocation();
+        f.setPInvocationId(pInvocationId);
+        f.setPStopReason(pStopReason);
+        f.setPPeakMemoryMb(pPeakMemoryMb);
+
+        return f.asField();
+    }
+
+    /**
+     * Get <code>de_enrollment_finish_invocation</code> as a field.
+     */
+    public static Field<String> deEnrollmentFinishInvocation(
+          Field<UUID> pInvocationId
+        , Field<String> pStopReason
+        , Field<Integer> pPeakMemoryMb
+    ) {
+        DeEnrollmentFinishInvocation f = new DeEnrollmentFinishInvocation();
+        f.setPInvocationId(pInvocationId);
+        f.setPStopReason(pStopReason);
+        f.setPPeakMemoryMb(pPeakMemoryMb);
+
+        return f.asField();
+    }
+
+    /**
+     * Call <code>de_enrollment_heartbeat</code>
+     */
+    public static String deEnrollmentHeartbeat(
+          Configuration configuration
+        , UUID pInvocationId
+    ) {
+        DeEnrollmentHeartbeat f = new DeEnrollmentHeartbeat();
+        f.setPInvocationId(pInvocationId);
+
+        f.execute(configuration);
+        return f.getReturnValue();
+    }
+
+    /**
+     * Get <code>de_enrollment_heartbeat</code> as a field.
+     */
+    public static Field<String> deEnrollmentHeartbeat(
+          UUID pInvocationId
+    ) {
+        DeEnrollmentHeartbeat f = new DeEnrollmentHeartbeat();
+        f.setPInvocationId(pInvocationId);
+
+        return f.asField();
+    }
+
+    /**
+     * Get <code>de_enrollment_heartbeat</code> as a field.
+     */
+    public static Field<String> deEnrollmentHeartbeat(
+          Field<UUID> pInvocationId
+    ) {
+        DeEnrollmentHeartbeat f = new DeEnrollmentHeartbeat();
+        f.setPInvocationId(pInvocationId);
+
+        return f.asField();
+    }
+
+    /**
      * Call <code>de_enrollment_is_eligible</code>
      */
     public static Boolean deEnrollmentIsEligible(
@@ -192,6 +428,50 @@ public class Routines {
     }
 
     /**
+     * Call <code>de_enrollment_lease_expired</code>
+     */
+    public static Boolean deEnrollmentLeaseExpired(
+          Configuration configuration
+        , OffsetDateTime pHeartbeatAt
+        , Integer pLeaseMs
+    ) {
+        DeEnrollmentLeaseExpired f = new DeEnrollmentLeaseExpired();
+        f.setPHeartbeatAt(pHeartbeatAt);
+        f.setPLeaseMs(pLeaseMs);
+
+        f.execute(configuration);
+        return f.getReturnValue();
+    }
+
+    /**
+     * Get <code>de_enrollment_lease_expired</code> as a field.
+     */
+    public static Field<Boolean> deEnrollmentLeaseExpired(
+          OffsetDateTime pHeartbeatAt
+        , Integer pLeaseMs
+    ) {
+        DeEnrollmentLeaseExpired f = new DeEnrollmentLeaseExpired();
+        f.setPHeartbeatAt(pHeartbeatAt);
+        f.setPLeaseMs(pLeaseMs);
+
+        return f.asField();
+    }
+
+    /**
+     * Get <code>de_enrollment_lease_expired</code> as a field.
+     */
+    public static Field<Boolean> deEnrollmentLeaseExpired(
+          Field<OffsetDateTime> pHeartbeatAt
+        , Field<Integer> pLeaseMs
+    ) {
+        DeEnrollmentLeaseExpired f = new DeEnrollmentLeaseExpired();
+        f.setPHeartbeatAt(pHeartbeatAt);
+        f.setPLeaseMs(pLeaseMs);
+
+        return f.asField();
+    }
+
+    /**
      * Call <code>de_enrollment_outcome</code>
      */
     public static String deEnrollmentOutcome(
@@ -236,83 +516,61 @@ public class Routines {
     }
 
     /**
-     * Call <code>de_enrollment_run_clients</code>
+     * Call <code>de_enrollment_retryable</code>
      */
-    public static DeEnrollmentRunClients deEnrollmentRunClients(
+    public static Boolean deEnrollmentRetryable(
           Configuration configuration
-        , UUID pInvocationId
-        , UUID[] ioClientIds
-        , UUID[] ioRunIds
-        , String pRunType
-        , Integer pBudgetMs
-        , String pHost
-        , Integer pPid
-        , Integer pPeakMemoryMb
-        , Integer pBatchSize
-        , Integer pSliceMs
-        , Integer ioPosition
-        , Integer ioDeferred
-        , UUID ioAfterCampaign
-        , Integer ioAfterPosition
-        , UUID ioAfterLead
+        , String pSqlstate
     ) {
-        DeEnrollmentRunClients p = new DeEnrollmentRunClients();
-        p.setPInvocationId(pInvocationId);
-        p.setIoClientIds(ioClientIds);
-        p.setIoRunIds(ioRunIds);
-        p.setPRunType(pRunType);
-        p.setPBudgetMs(pBudgetMs);
-        p.setPHost(pHost);
-        p.setPPid(pPid);
-        p.setPPeakMemoryMb(pPeakMemoryMb);
-        p.setPBatchSize(pBatchSize);
-        p.setPSliceMs(pSliceMs);
-        p.setIoPosition(ioPosition);
-        p.setIoDeferred(ioDeferred);
-        p.setIoAfterCampaign(ioAfterCampaign);
-        p.setIoAfterPosition(ioAfterPosition);
-        p.setIoAfterLead(ioAfterLead);
-
-        p.execute(configuration);
-        return p;
-    }
-
-    /**
-     * Call <code>de_enrollment_run_lock_key</code>
-     */
-    public static Long deEnrollmentRunLockKey(
-          Configuration configuration
-        , UUID pRunId
-    ) {
-        DeEnrollmentRunLockKey f = new DeEnrollmentRunLockKey();
-        f.setPRunId(pRunId);
+        DeEnrollmentRetryable f = new DeEnrollmentRetryable();
+        f.setPSqlstate(pSqlstate);
 
         f.execute(configuration);
         return f.getReturnValue();
     }
 
     /**
-     * Get <code>de_enrollment_run_lock_key</code> as a field.
+     * Get <code>de_enrollment_retryable</code> as a field.
      */
-    public static Field<Long> deEnrollmentRunLockKey(
-          UUID pRunId
+    public static Field<Boolean> deEnrollmentRetryable(
+          String pSqlstate
     ) {
-        DeEnrollmentRunLockKey f = new DeEnrollmentRunLockKey();
-        f.setPRunId(pRunId);
+        DeEnrollmentRetryable f = new DeEnrollmentRetryable();
+        f.setPSqlstate(pSqlstate);
 
         return f.asField();
     }
 
     /**
-     * Get <code>de_enrollment_run_lock_key</code> as a field.
+     * Get <code>de_enrollment_retryable</code> as a field.
      */
-    public static Field<Long> deEnrollmentRunLockKey(
-          Field<UUID> pRunId
+    public static Field<Boolean> deEnrollmentRetryable(
+          Field<String> pSqlstate
     ) {
-        DeEnrollmentRunLockKey f = new DeEnrollmentRunLockKey();
-        f.setPRunId(pRunId);
+        DeEnrollmentRetryable f = new DeEnrollmentRetryable();
+        f.setPSqlstate(pSqlstate);
 
         return f.asField();
+    }
+
+    /**
+     * Call <code>de_enrollment_run_invocation</code>
+     */
+    public static String deEnrollmentRunInvocation(
+          Configuration configuration
+        , UUID pInvocationId
+        , Integer pSliceMs
+        , Integer pPeakMemoryMb
+        , String ioState
+    ) {
+        DeEnrollmentRunInvocation p = new DeEnrollmentRunInvocation();
+        p.setPInvocationId(pInvocationId);
+        p.setPSliceMs(pSliceMs);
+        p.setPPeakMemoryMb(pPeakMemoryMb);
+        p.setIoState(ioState);
+
+        p.execute(configuration);
+        return p.getIoState();
     }
 
     /**
@@ -436,20 +694,72 @@ public class Routines {
     }
 
     /**
-     * Call <code>de_enrollment_close_abandoned_runs</code>.
+     * Call <code>de_enrollment_clients_to_run</code>.
      */
-    public static Result<DeEnrollmentCloseAbandonedRunsRecord> deEnrollmentCloseAbandonedRuns(
+    public static Result<DeEnrollmentClientsToRunRecord> deEnrollmentClientsToRun(
           Configuration configuration
+        , UUID pClientId
     ) {
-        return configuration.dsl().selectFrom(deenroll.db.schema.tables.DeEnrollmentCloseAbandonedRuns.DE_ENROLLMENT_CLOSE_ABANDONED_RUNS.call(
+        return configuration.dsl().selectFrom(deenroll.db.schema.tables.DeEnrollmentClientsToRun.DE_ENROLLMENT_CLIENTS_TO_RUN.call(
+              pClientId
         )).fetch();
     }
 
     /**
-     * Get <code>de_enrollment_close_abandoned_runs</code> as a table.
+     * Get <code>de_enrollment_clients_to_run</code> as a table.
      */
-    public static DeEnrollmentCloseAbandonedRuns deEnrollmentCloseAbandonedRuns() {
-        return deenroll.db.schema.tables.DeEnrollmentCloseAbandonedRuns.DE_ENROLLMENT_CLOSE_ABANDONED_RUNS.call(
+    public static DeEnrollmentClientsToRun deEnrollmentClientsToRun(
+          UUID pClientId
+    ) {
+        return deenroll.db.schema.tables.DeEnrollmentClientsToRun.DE_ENROLLMENT_CLIENTS_TO_RUN.call(
+            pClientId
+        );
+    }
+
+    /**
+     * Get <code>de_enrollment_clients_to_run</code> as a table.
+     */
+    public static DeEnrollmentClientsToRun deEnrollmentClientsToRun(
+          Field<UUID> pClientId
+    ) {
+        return deenroll.db.schema.tables.DeEnrollmentClientsToRun.DE_ENROLLMENT_CLIENTS_TO_RUN.call(
+            pClientId
+        );
+    }
+
+    /**
+     * Call <code>de_enrollment_close_abandoned_invocations</code>.
+     */
+    public static Result<DeEnrollmentCloseAbandonedInvocationsRecord> deEnrollmentCloseAbandonedInvocations(
+          Configuration configuration
+    ) {
+        return configuration.dsl().selectFrom(deenroll.db.schema.tables.DeEnrollmentCloseAbandonedInvocations.DE_ENROLLMENT_CLOSE_ABANDONED_INVOCATIONS.call(
+        )).fetch();
+    }
+
+    /**
+     * Get <code>de_enrollment_close_abandoned_invocations</code> as a table.
+     */
+    public static DeEnrollmentCloseAbandonedInvocations deEnrollmentCloseAbandonedInvocations() {
+        return deenroll.db.schema.tables.DeEnrollmentCloseAbandonedInvocations.DE_ENROLLMENT_CLOSE_ABANDONED_INVOCATIONS.call(
+        );
+    }
+
+    /**
+     * Call <code>de_enrollment_current_pause</code>.
+     */
+    public static Result<DeEnrollmentPausesRecord> deEnrollmentCurrentPause(
+          Configuration configuration
+    ) {
+        return configuration.dsl().selectFrom(deenroll.db.schema.tables.DeEnrollmentCurrentPause.DE_ENROLLMENT_CURRENT_PAUSE.call(
+        )).fetch();
+    }
+
+    /**
+     * Get <code>de_enrollment_current_pause</code> as a table.
+     */
+    public static DeEnrollmentCurrentPause deEnrollmentCurrentPause() {
+        return deenroll.db.schema.tables.DeEnrollmentCurrentPause.DE_ENROLLMENT_CURRENT_PAUSE.call(
         );
     }
 
@@ -536,6 +846,80 @@ public class Routines {
     ) {
         return deenroll.db.schema.tables.DeEnrollmentLeadLogOf.DE_ENROLLMENT_LEAD_LOG_OF.call(
             pLeadId
+        );
+    }
+
+    /**
+     * Call <code>de_enrollment_pause</code>.
+     */
+    public static Result<DeEnrollmentPauseRecord> deEnrollmentPause(
+          Configuration configuration
+        , String pBy
+        , String pReason
+    ) {
+        return configuration.dsl().selectFrom(deenroll.db.schema.tables.DeEnrollmentPause.DE_ENROLLMENT_PAUSE.call(
+              pBy
+            , pReason
+        )).fetch();
+    }
+
+    /**
+     * Get <code>de_enrollment_pause</code> as a table.
+     */
+    public static DeEnrollmentPause deEnrollmentPause(
+          String pBy
+        , String pReason
+    ) {
+        return deenroll.db.schema.tables.DeEnrollmentPause.DE_ENROLLMENT_PAUSE.call(
+            pBy,
+            pReason
+        );
+    }
+
+    /**
+     * Get <code>de_enrollment_pause</code> as a table.
+     */
+    public static DeEnrollmentPause deEnrollmentPause(
+          Field<String> pBy
+        , Field<String> pReason
+    ) {
+        return deenroll.db.schema.tables.DeEnrollmentPause.DE_ENROLLMENT_PAUSE.call(
+            pBy,
+            pReason
+        );
+    }
+
+    /**
+     * Call <code>de_enrollment_resume</code>.
+     */
+    public static Result<DeEnrollmentPausesRecord> deEnrollmentResume(
+          Configuration configuration
+        , String pBy
+    ) {
+        return configuration.dsl().selectFrom(deenroll.db.schema.tables.DeEnrollmentResume.DE_ENROLLMENT_RESUME.call(
+              pBy
+        )).fetch();
+    }
+
+    /**
+     * Get <code>de_enrollment_resume</code> as a table.
+     */
+    public static DeEnrollmentResume deEnrollmentResume(
+          String pBy
+    ) {
+        return deenroll.db.schema.tables.DeEnrollmentResume.DE_ENROLLMENT_RESUME.call(
+            pBy
+        );
+    }
+
+    /**
+     * Get <code>de_enrollment_resume</code> as a table.
+     */
+    public static DeEnrollmentResume deEnrollmentResume(
+          Field<String> pBy
+    ) {
+        return deenroll.db.schema.tables.DeEnrollmentResume.DE_ENROLLMENT_RESUME.call(
+            pBy
         );
     }
 

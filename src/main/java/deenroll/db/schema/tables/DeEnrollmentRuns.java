@@ -134,11 +134,11 @@ public class DeEnrollmentRuns extends TableImpl<DeEnrollmentRunsRecord> {
 
     /**
      * The column <code>de_enrollment_runs.heartbeat_at</code>. Moved by every
-     * batch. A running row is abandoned when its process no longer holds
-     * de_enrollment_run_lock_key(invocation_id), or its heartbeat is older than
-     * max(10 min, 2 x budget_ms).
+     * batch of the run. Liveness is the invocation's
+     * (de_enrollment_heartbeats); a run of a tool before 0027 is abandoned when
+     * this is older than max(10 min, 2 x budget_ms).
      */
-    public final TableField<DeEnrollmentRunsRecord, OffsetDateTime> HEARTBEAT_AT = createField(DSL.name("heartbeat_at"), SQLDataType.TIMESTAMPWITHTIMEZONE(6).nullable(false).defaultValue(DSL.field(DSL.raw("now()"), SQLDataType.TIMESTAMPWITHTIMEZONE)), this, "Moved by every batch. A running row is abandoned when its process no longer holds de_enrollment_run_lock_key(invocation_id), or its heartbeat is older than max(10 min, 2 x budget_ms).");
+    public final TableField<DeEnrollmentRunsRecord, OffsetDateTime> HEARTBEAT_AT = createField(DSL.name("heartbeat_at"), SQLDataType.TIMESTAMPWITHTIMEZONE(6).nullable(false).defaultValue(DSL.field(DSL.raw("now()"), SQLDataType.TIMESTAMPWITHTIMEZONE)), this, "Moved by every batch of the run. Liveness is the invocation's (de_enrollment_heartbeats); a run of a tool before 0027 is abandoned when this is older than max(10 min, 2 x budget_ms).");
 
     /**
      * The column <code>de_enrollment_runs.budget_ms</code>.

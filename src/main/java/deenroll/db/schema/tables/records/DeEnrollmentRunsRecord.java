@@ -235,9 +235,9 @@ public class DeEnrollmentRunsRecord extends UpdatableRecordImpl<DeEnrollmentRuns
 
     /**
      * Setter for <code>de_enrollment_runs.heartbeat_at</code>. Moved by every
-     * batch. A running row is abandoned when its process no longer holds
-     * de_enrollment_run_lock_key(invocation_id), or its heartbeat is older than
-     * max(10 min, 2 x budget_ms).
+     * batch of the run. Liveness is the invocation's
+     * (de_enrollment_heartbeats); a run of a tool before 0027 is abandoned when
+     * this is older than max(10 min, 2 x budget_ms).
      */
     public void setHeartbeatAt(OffsetDateTime value) {
         set(15, value);
@@ -245,9 +245,9 @@ public class DeEnrollmentRunsRecord extends UpdatableRecordImpl<DeEnrollmentRuns
 
     /**
      * Getter for <code>de_enrollment_runs.heartbeat_at</code>. Moved by every
-     * batch. A running row is abandoned when its process no longer holds
-     * de_enrollment_run_lock_key(invocation_id), or its heartbeat is older than
-     * max(10 min, 2 x budget_ms).
+     * batch of the run. Liveness is the invocation's
+     * (de_enrollment_heartbeats); a run of a tool before 0027 is abandoned when
+     * this is older than max(10 min, 2 x budget_ms).
      */
     public OffsetDateTime getHeartbeatAt() {
         return (OffsetDateTime) get(15);

@@ -1,0 +1,72 @@
+package deenroll.health;
+
+import deenroll.control.Pause;
+import deenroll.control.Timestamps;
+
+import java.math.BigDecimal;
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * DESIGN §6 "paused / paused longer than 24 h". A pause in force is a WARNING,
+ * a CRITICAL once older than the limit (somebody forgot to resume). Runs stop
+ * while it lasts, so the CRITICALs that follow from that alone are its effect,
+ * not a fault of their own: they are left out, and the pause's line counts them.
+ * Only those that did not hold yet when the pause began (HealthCheck decides):
+ * a pause never hides an outage that started before it.
+ */
+final class PauseRule {
+
+    static final String RULE = "paused";
+
+    private final Thresholds limits;
+
+    PauseRule(Thresholds limits) {
+        this.limits = limits;
+    }
+
+    /** The pause's finding first, then {@code findings} without those of {@code explained} (the pause's effect). */
+    List<Finding> apply(Pause pause, OffsetDateTime now, int activeClients, List<Finding> findings,
+                        List<Finding> explained) {
+        Set<Finding> leftOutFindings = Collections.newSetFromMap(new IdentityHashMap<>());
+        leftOutFindings.addAll(explained);
+        List<Finding> kept = new ArrayList<>();
+        boolean noRecentRun = false;
+        int overdueClients = 0;
+        for (Finding f : findings) {
+            if (leftOutFindings.contains(f)) {
+                noRecentRun |= f.rule().equals(HealthCheck.NO_RUNS);
+                overdueClients += f.rule().equals(HealthCheck.HOURS_SINCE_SUCCESS) ? 1 : 0;
+            } else {
+                kept.add(f);
+            }
+        }
+        kept.add(0, finding(pause, now, activeClients, noRecentRun, overdueClients));
+        return kept;
+    }
+
+    private Finding finding(Pause pause, OffsetDateTime now, int activeClients, boolean noRecentRun, int overdueClients) {
+        Duration age = pause.age(now);
+        boolean tooLong = age.compareTo(limits.maxPause()) > 0;
+        List<String> leftOut = new ArrayList<>();
+        if (noRecentRun) {
+            leftOut.add("no run in the last " + HealthCheck.hours(limits.noRunWindow()));
+        }
+        if (overdueClients > 0) {
+            leftOut.add(overdueClients + " client(s) without a success in more than "
+                    + BigDecimal.valueOf(limits.maxHoursSinceSuccess()).stripTrailingZeros().toPlainString() + " h");
+        }
+        String message = "⏸ De-enrollment paused "
+                + (tooLong ? "for " + HealthCheck.minutes(age) + ", longer than " + HealthCheck.hours(limits.maxPause()) + ", " : "")
+                + "since " + Timestamps.text(pause.pausedAt()) + " by " + pause.pausedBy() + ": " + pause.reason()
+                + " — " + activeClients + " active client(s) waiting"
+                + (leftOut.isEmpty() ? "" : "; not raised while paused: " + String.join(" and ", leftOut))
+                + " (`deenroll resume` ends it)";
+        return new Finding(tooLong ? Level.CRITICAL : Level.WARNING, RULE, message);
+    }
+}
