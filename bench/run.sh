@@ -6,13 +6,16 @@
 #   REPS     fresh copies per variant (default 3); variants are interleaved:
 #            rep 1 = floor, batched, deenroll; rep 2 = ...
 #
-# Two templates per dataset, built once from the same gen.sql variables (gen.sql
-# is deterministic, so the leads, campaigns and clients are byte-identical):
+# Two templates per dataset (three with baseline), built once from the same
+# gen.sql variables (gen.sql is deterministic, so the leads, campaigns and
+# clients are byte-identical):
 #   bench_<ds>_floor     schema-floor.sql (the floor's stand-in schema) + the
 #                        eligibility index + gen.sql   -> floor.sql, floor-batched.sql
 #   bench_<ds>_deenroll  host schema + `deenroll migrate` + gen.sql -> deenroll
-# Both carry the same indexes on leads (host indexes + the partial eligibility
-# index), created before gen.sql in both, so both are maintained the same way.
+#   bench_<ds>_baseline  $BASELINE's host schema + `$BASELINE/deenroll migrate`
+#                        + gen.sql                     -> baseline
+# All carry the same indexes on leads (host indexes + the partial eligibility
+# index), created before gen.sql in each, so all are maintained the same way.
 # Each measured run gets a fresh CREATE DATABASE ... TEMPLATE copy and a
 # CHECKPOINT first.
 #
@@ -25,13 +28,22 @@
 #             ms = wall time around the process, rss = /usr/bin/time %M
 #   deenrollN N runners started together on one copy (scale-out); ms = until
 #             the last one exits, rss = the largest
+#   baseline  the same as deenroll, with another checkout's launcher
+#             ($BASELINE/deenroll, e.g. a `git archive HEAD` of this repository)
+#             on its own template: the old build against this one, interleaved
+#             in one session; baselineN as deenrollN
 # Every run is checked: floor.sql / floor-batched.sql end with floor-check.sql;
 # deenroll runs get check-deenroll.sql (floor-check.sql over all run rows) and
-# `deenroll verify` (exit 0 expected). Any failed check makes the script exit 1.
+# `deenroll verify` (exit 0 expected); baseline runs get the same
+# check-deenroll.sql (this checkout's) and `$BASELINE/deenroll verify`. Any failed
+# check makes the script exit 1.
 #
 # env  PGHOST PGPORT PGUSER   default 127.0.0.1 / 5602 / postgres (a superuser:
 #                             floor runs also report backend CPU ms)
 #      OUT                    default /tmp/deenroll-bench-wt: results.tsv, run-<ds>.log
+#      BASELINE               another deenroll checkout, for the baseline variant(s)
+#                             (REBUILD=1 after pointing it at a different one:
+#                             the template's name does not say which)
 #      REBUILD=1              rebuild the templates
 #      VARIANTS               see above
 #      DEENROLL_JAVA_OPTS     passed to the launcher (replaces its flags and archive)
@@ -66,6 +78,7 @@ lateral=(); case $ds in Idle*) lateral=(-v lateral=1) ;; esac
 lc=$(echo "$ds" | tr 'A-Z' 'a-z')
 tpl_floor=bench_${lc}_floor
 tpl_deenroll=bench_${lc}_deenroll
+tpl_baseline=bench_${lc}_baseline
 
 q() { PGOPTIONS="-c client_min_messages=warning" psql -X -q -v ON_ERROR_STOP=1 -d postgres -Atc "$1"; }
 ver=$(q "SHOW server_version_num")
@@ -79,24 +92,29 @@ url() { echo "postgres://$PGUSER@$PGHOST:$PGPORT/$1"; }
 # its class-data archive); DEENROLL_JAVA_OPTS, when set, replaces both
 "$ROOT/deenroll" --version >/dev/null          # builds the jar and the archive when missing or stale
 dn() { "$ROOT/deenroll" "$@"; }
+case " $variants " in *" baseline"*)
+  [ -n "${BASELINE:-}" ] && [ -x "$BASELINE/deenroll" ] || { echo "variant baseline needs BASELINE=<another deenroll checkout>" >&2; exit 2; }
+  BASELINE=$(cd "$BASELINE" && pwd)
+  "$BASELINE/deenroll" --version >/dev/null ;;  # its jar and archive, built the same way
+esac
 java_opts=${DEENROLL_JAVA_OPTS:-"the launcher's ($(sed -n 's/^java_opts=.*DEENROLL_JAVA_OPTS:-\([^}]*\)}.*/\1/p' "$ROOT/deenroll") + the class-data archive)"}
 
 psi() { sed -n 's/^some avg10=\([0-9.]*\).*/\1/p' /proc/pressure/cpu 2>/dev/null || true; }
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
 # ---- templates
-need_floor=0; need_deenroll=0
-for v in $variants; do case $v in floor|batched) need_floor=1 ;; deenroll*) need_deenroll=1 ;; esac; done
+need_floor=0; need_deenroll=0; need_baseline=0
+for v in $variants; do case $v in floor|batched) need_floor=1 ;; deenroll*) need_deenroll=1 ;; baseline*) need_baseline=1 ;; esac; done
 
-build() { # name kind
-  local t=$1 kind=$2 t0
+build() { # name kind [checkout]
+  local t=$1 kind=$2 root=${3:-$ROOT} t0
   q "DROP DATABASE IF EXISTS $t"; q "CREATE DATABASE $t"
   if [ "$kind" = floor ]; then
     psql -X -q -v ON_ERROR_STOP=1 -d "$t" -f "$HERE/schema-floor.sql" >>"$log"
     psql -X -q -v ON_ERROR_STOP=1 -d "$t" -f "$HERE/index-eligibility.sql" >>"$log"
   else
-    psql -X -q -v ON_ERROR_STOP=1 -d "$t" -f "$ROOT/src/main/resources/host-schema.sql" >>"$log"
-    DATABASE_URL=$(url "$t") dn migrate >>"$log" 2>&1
+    psql -X -q -v ON_ERROR_STOP=1 -d "$t" -f "$root/src/main/resources/host-schema.sql" >>"$log"
+    DATABASE_URL=$(url "$t") "$root/deenroll" migrate >>"$log" 2>&1
   fi
   t0=$(now_ms)
   psql -X -q -v ON_ERROR_STOP=1 -d "$t" "${gv[@]}" -f "$HERE/gen.sql" >>"$log"
@@ -106,6 +124,7 @@ build() { # name kind
 }
 if [ "$need_floor" = 1 ] && { [ "${REBUILD:-0}" = 1 ] || ! exists "$tpl_floor"; }; then build "$tpl_floor" floor; fi
 if [ "$need_deenroll" = 1 ] && { [ "${REBUILD:-0}" = 1 ] || ! exists "$tpl_deenroll"; }; then build "$tpl_deenroll" deenroll; fi
+if [ "$need_baseline" = 1 ] && { [ "${REBUILD:-0}" = 1 ] || ! exists "$tpl_baseline"; }; then build "$tpl_baseline" deenroll "$BASELINE"; fi
 
 # ---- one measured run
 failed=0
@@ -134,13 +153,13 @@ run_floor() { # variant rep script [args]
   row "$v" "$r" "$ms" "$(field backend_cpu_ms= "$out")" "$(field 'check: de_enrolled=' "$out")" "$chk" 0 0 "" ""
 }
 
-run_deenroll() { # variant rep runners
-  local v=$1 r=$2 n=$3 i t0 t1 rc=0 rss=0 k jvm="" out chk vrc de
-  fresh "$tpl_deenroll"
+run_deenroll() { # variant rep runners [checkout template]
+  local v=$1 r=$2 n=$3 root=${4:-$ROOT} tpl=${5:-$tpl_deenroll} i t0 t1 rc=0 rss=0 k jvm="" out chk vrc de
+  fresh "$tpl"
   local u; u=$(url "$db")
   t0=$(now_ms)
   for i in $(seq 1 "$n"); do
-    DATABASE_URL=$u /usr/bin/time -f '%M' -o "$OUT/rss.$i" "$ROOT/deenroll" run --output json \
+    DATABASE_URL=$u /usr/bin/time -f '%M' -o "$OUT/rss.$i" "$root/deenroll" run --output json \
       >"$OUT/out.$i.json" 2>"$OUT/err.$i.log" &
   done
   for i in $(seq 1 "$n"); do wait -n || rc=$?; done
@@ -154,11 +173,11 @@ run_deenroll() { # variant rep runners
   printf '%s\n' "$out" >>"$log"
   chk=$(printf '%s\n' "$out" | sed -n 's/^check: \(OK\|FAILED\)$/\1/p' | head -1)
   de=$(field 'check: de_enrolled=' "$out")
-  vrc=0; DATABASE_URL=$u dn verify >>"$log" 2>&1 || vrc=$?
+  vrc=0; DATABASE_URL=$u "$root/deenroll" verify >>"$log" 2>&1 || vrc=$?
   row "$v" "$r" "$((t1 - t0))" "" "$de" "${chk:-FAILED}" "$vrc" "$rc" "$rss" "$jvm"
 }
 
-echo "[$ds] session $session: $reps rep(s) of: $variants; java $java_opts" | tee -a "$log"
+echo "[$ds] session $session: $reps rep(s) of: $variants; java $java_opts${BASELINE:+; baseline $BASELINE}" | tee -a "$log"
 for r in $(seq 1 "$reps"); do
   for v in $variants; do
     case $v in
@@ -166,13 +185,15 @@ for r in $(seq 1 "$reps"); do
       batched)   run_floor "$v" "$r" floor-batched.sql ;;
       deenroll)  run_deenroll "$v" "$r" 1 ;;
       deenroll[0-9]*) run_deenroll "$v" "$r" "${v#deenroll}" ;;
+      baseline)  run_deenroll "$v" "$r" 1 "$BASELINE" "$tpl_baseline" ;;
+      baseline[0-9]*) run_deenroll "$v" "$r" "${v#baseline}" "$BASELINE" "$tpl_baseline" ;;
       *) echo "unknown variant $v" >&2; exit 2 ;;
     esac
   done
 done
 q "DROP DATABASE IF EXISTS $db"
 rm -f "$OUT"/rss.* "$OUT"/out.*.json "$OUT"/err.*.log
-if [ "${KEEP_TEMPLATES:-1}" = 0 ]; then q "DROP DATABASE IF EXISTS $tpl_floor"; q "DROP DATABASE IF EXISTS $tpl_deenroll"; fi
+if [ "${KEEP_TEMPLATES:-1}" = 0 ]; then q "DROP DATABASE IF EXISTS $tpl_floor"; q "DROP DATABASE IF EXISTS $tpl_deenroll"; q "DROP DATABASE IF EXISTS $tpl_baseline"; fi
 
 python3 "$HERE/summary.py" "$res" "$session"
 exit $failed

@@ -69,14 +69,14 @@ timeline() { # label extra-opts
   java $java_opts $2 -Xlog:class+load:file="$f":uptime -jar "$jar" run >/dev/null 2>&1
   printf '| %s | %s | %s |' "$1" "$(grep -c 'source:' "$f")" "$(grep -c 'shared objects file' "$f")"
   for c in 'deenroll.cli.Main ' 'deenroll.cli.RunCommand ' 'com.zaxxer.hikari.HikariConfig ' 'org.jooq.impl.DSL ' \
-           'deenroll.db.SchemaCheck ' 'deenroll.engine.RunSlices ' 'deenroll.cli.RunReport '; do
+           'deenroll.db.SchemaCheck ' 'deenroll.engine.Invocations ' 'deenroll.cli.RunReport '; do
     printf ' %s |' "$(grep -m1 -- "$c" "$f" | sed -n 's/^\[\([0-9.]*s\)\].*/\1/p')"
   done
   printf ' %s |\n' "$(tail -1 "$f" | sed -n 's/^\[\([0-9.]*s\)\].*/\1/p')"
 }
 echo
 echo "class loading timeline of one idle run (JVM uptime when the class is loaded)"
-echo "| run | classes | from CDS | Main | RunCommand | Hikari | jOOQ DSL | SchemaCheck (pool up, 1st query done) | RunSlices (1st call) | RunReport (all clients done) | last class |"
+echo "| run | classes | from CDS | Main | RunCommand | Hikari | jOOQ DSL | SchemaCheck (pool up, 1st query done) | Invocations (engine ready) | RunReport (all clients done) | last class |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|"
 timeline default ""
 timeline app-cds "-Xshare:auto -XX:SharedArchiveFile=$jsa"

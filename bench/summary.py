@@ -49,7 +49,7 @@ def main():
         jvm = [num(x) for r in rs for x in r["jvm_duration_ms"].split("/") if num(x) is not None]
         psi = [num(r["cpu_psi10_before"]) for r in rs if num(r["cpu_psi10_before"]) is not None]
         ok = sum(1 for r in rs if r["check"] == "OK" and r["verify_rc"] == "0" and r["exit_rc"] == "0")
-        is_tool = v.startswith("deenroll")
+        is_tool = v.startswith(("deenroll", "baseline"))
         cells = [
             ds, v, str(len(rs)),
             f"**{m:,.0f}** ({min(ms):,.0f}–{max(ms):,.0f})" if m is not None else "–",
