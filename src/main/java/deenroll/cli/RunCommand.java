@@ -3,7 +3,6 @@ package deenroll.cli;
 import deenroll.config.Config;
 import deenroll.config.UsageException;
 import deenroll.control.Pauses;
-import deenroll.control.Timestamps;
 import deenroll.db.Database;
 import deenroll.db.SchemaCheck;
 import deenroll.engine.Engine;
@@ -79,8 +78,7 @@ final class RunCommand implements Callable<Integer> {
             IntSupplier work = () -> {
                 Invocation invocation = engine.run(request);
                 if (invocation.status() == InvocationStatus.PAUSED && invocation.clients().isEmpty()) {
-                    ctx.err.println("deenroll: " + new Pauses(db.dsl()).current().map(p -> "paused since " + Timestamps.text(p.pausedAt())
-                            + " by " + p.pausedBy() + " (" + p.reason() + ")").orElse("paused")
+                    ctx.err.println("deenroll: " + new Pauses(db.dsl()).current().map(p -> "paused " + p.since()).orElse("paused")
                             + ": nothing was started; `deenroll resume` ends the pause, --ignore-pause runs anyway");
                     ctx.err.flush();
                 }

@@ -51,7 +51,7 @@ final class StatusCommand extends OpsCommand {
             lines.add("closed " + live.abandonedClosed().size()
                     + " abandoned run(s) left 'running' by a process that died (heartbeat older than its lease)");
         }
-        lines.add(pause.map(p -> "⏸ paused since " + Timestamps.text(p.pausedAt()) + " by " + p.pausedBy() + ": " + p.reason()
+        lines.add(pause.map(p -> "⏸ paused " + p.since()
                 + " (`deenroll resume` ends it)").orElse("not paused"));
 
         Map<String, Object> json = new LinkedHashMap<>();

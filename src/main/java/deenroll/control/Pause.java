@@ -8,6 +8,11 @@ import java.util.Map;
 /** A pause of de-enrollment, as de_enrollment_pauses keeps it: when, by whom, why. */
 public record Pause(long id, OffsetDateTime pausedAt, String pausedBy, String reason) {
 
+    /** "since <time> by <who>: <reason>", as every message about a pause says it. */
+    public String since() {
+        return "since " + Timestamps.text(pausedAt) + " by " + pausedBy + ": " + reason;
+    }
+
     public Duration age(OffsetDateTime now) {
         return Duration.between(pausedAt, now);
     }

@@ -1,7 +1,6 @@
 package deenroll.health;
 
 import deenroll.control.Pause;
-import deenroll.control.Timestamps;
 
 import java.math.BigDecimal;
 import java.time.Duration;
@@ -63,7 +62,7 @@ final class PauseRule {
         }
         String message = "⏸ De-enrollment paused "
                 + (tooLong ? "for " + HealthCheck.minutes(age) + ", longer than " + HealthCheck.hours(limits.maxPause()) + ", " : "")
-                + "since " + Timestamps.text(pause.pausedAt()) + " by " + pause.pausedBy() + ": " + pause.reason()
+                + pause.since()
                 + " — " + activeClients + " active client(s) waiting"
                 + (leftOut.isEmpty() ? "" : "; not raised while paused: " + String.join(" and ", leftOut))
                 + " (`deenroll resume` ends it)";
