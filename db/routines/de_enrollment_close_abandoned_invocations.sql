@@ -12,7 +12,9 @@ BEGIN
                  FROM de_enrollment_invocations AS d
                  LEFT JOIN de_enrollment_heartbeats AS h ON h.invocation_id = d.id
                  WHERE d.status = 'running'
-                   AND de_enrollment_lease_expired(coalesce(h.heartbeat_at, d.started_at), d.lease_ms)
+                   -- the lock is tried only for an expired one (CASE keeps the order)
+                   AND CASE WHEN de_enrollment_lease_expired(coalesce(h.heartbeat_at, d.started_at), d.lease_ms)
+                            THEN de_enrollment_lock_invocation(d.id, false) ELSE false END
                  FOR UPDATE OF d SKIP LOCKED);
 
   RETURN QUERY
@@ -29,7 +31,7 @@ BEGIN
   LEFT JOIN de_enrollment_heartbeats AS h ON h.invocation_id = o.invocation_id
   WHERE r.id = o.id
     AND r.status = 'running'
-    -- a live invocation (its lease not expired, or its batch holding its row) keeps its runs
+    -- a live invocation (its lease not expired, or its batch holding its lock) keeps its runs
     AND (i.id IS NULL OR i.status <> 'running')
     AND o.id IN (SELECT a.run_id FROM de_enrollment_abandoned_runs() AS a)
   RETURNING r.id, r.client_id, r.invocation_id, r.host, r.pid, r.run_at, coalesce(h.heartbeat_at, r.heartbeat_at);

@@ -6,19 +6,25 @@ CREATE OR REPLACE FUNCTION public.de_enrollment_fail_in_flight(p_invocation_id u
  LANGUAGE plpgsql
 AS $function$
 DECLARE
-  v_inv de_enrollment_invocations;
-  v_run uuid;
+  v_inv      de_enrollment_invocations;
+  v_position integer;
+  v_run      uuid;
 BEGIN
-  SELECT * INTO v_inv FROM de_enrollment_invocations WHERE id = p_invocation_id AND status = 'running' FOR UPDATE;
-  IF NOT FOUND OR v_inv.position > cardinality(v_inv.client_ids) THEN
+  PERFORM de_enrollment_lock_invocation(p_invocation_id);
+  SELECT * INTO v_inv FROM de_enrollment_invocations WHERE id = p_invocation_id AND status = 'running';
+  IF NOT FOUND THEN
     RETURN NULL;
   END IF;
-  v_run := v_inv.run_ids[v_inv.position];
-  PERFORM de_enrollment_start_run(v_run, p_invocation_id, v_inv.client_ids[v_inv.position], v_inv.run_type,
+  v_position := de_enrollment_invocation_position(p_invocation_id);
+  IF v_position > cardinality(v_inv.client_ids) THEN
+    RETURN NULL;
+  END IF;
+  v_run := v_inv.run_ids[v_position];
+  PERFORM de_enrollment_start_run(v_run, p_invocation_id, v_inv.client_ids[v_position], v_inv.run_type,
                                   v_inv.budget_ms, v_inv.host, v_inv.pid);
   PERFORM de_enrollment_finish_run(v_run, 'failed', p_error, p_peak_memory_mb);
   UPDATE de_enrollment_invocations
-  SET position = position + 1, after_campaign = NULL, after_position = NULL, after_lead = NULL
+  SET position = v_position + 1, after_campaign = NULL, after_position = NULL, after_lead = NULL
   WHERE id = p_invocation_id;
   RETURN v_run;
 END

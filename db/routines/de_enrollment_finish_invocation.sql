@@ -6,9 +6,10 @@ CREATE OR REPLACE FUNCTION public.de_enrollment_finish_invocation(p_invocation_i
  LANGUAGE plpgsql
 AS $function$
 DECLARE
-  v_inv de_enrollment_invocations;
-  v_run uuid;
+  v_inv      de_enrollment_invocations;
+  v_position integer;
 BEGIN
+  PERFORM de_enrollment_lock_invocation(p_invocation_id);
   SELECT * INTO v_inv FROM de_enrollment_invocations WHERE id = p_invocation_id FOR UPDATE;
   IF NOT FOUND THEN
     RAISE EXCEPTION 'no invocation %', p_invocation_id USING ERRCODE = 'no_data_found';
@@ -16,17 +17,17 @@ BEGIN
   IF v_inv.status <> 'running' THEN
     RETURN v_inv.status;
   END IF;
-  IF v_inv.position <= cardinality(v_inv.client_ids) THEN
-    v_run := v_inv.run_ids[v_inv.position];
-    PERFORM de_enrollment_finish_run(v_run,
+  v_position := de_enrollment_invocation_position(p_invocation_id);
+  IF v_position <= cardinality(v_inv.client_ids) THEN
+    PERFORM de_enrollment_finish_run(v_inv.run_ids[v_position],
               CASE WHEN EXISTS (SELECT 1 FROM de_enrollment_eligible_leads AS e
-                                WHERE e.client_id = v_inv.client_ids[v_inv.position])
+                                WHERE e.client_id = v_inv.client_ids[v_position])
                    THEN 'partial' ELSE 'success' END,
               NULL, p_peak_memory_mb);
   END IF;
   UPDATE de_enrollment_invocations
-  SET status = 'finished', finished_at = clock_timestamp(),
-      stop_reason = CASE WHEN position > cardinality(client_ids) THEN 'done' ELSE p_stop_reason END
+  SET status = 'finished', finished_at = clock_timestamp(), position = v_position,
+      stop_reason = CASE WHEN v_position > cardinality(client_ids) THEN 'done' ELSE p_stop_reason END
   WHERE id = p_invocation_id;
   RETURN 'finished';
 END

@@ -7,9 +7,13 @@ AS $procedure$
 DECLARE
   v_slice_end    timestamptz := clock_timestamp() + greatest(coalesce(p_slice_ms, 0), 0) * interval '1 millisecond';
   v_inv_status   text;
-  v_position     integer;
+  v_row_position integer;
+  v_position     integer := 1;
   v_clients      integer;
   v_deferred     integer;
+  v_row_deferred integer;
+  v_client_ids   uuid[];
+  v_run_ids      uuid[];
   v_client       uuid;
   v_run          uuid;
   v_run_type     text;
@@ -17,7 +21,6 @@ DECLARE
   v_budget_ms    integer;
   v_host         text;
   v_pid          integer;
-  v_ignore_pause boolean;
   v_stop         boolean;
   v_status       text;
   v_evaluated    integer;
@@ -26,30 +29,36 @@ DECLARE
   v_after_c      uuid;
   v_after_p      integer;
   v_after_l      uuid;
+  v_last         boolean;
 BEGIN
   LOOP
-    -- The invocation's row, locked. And JIT off: its cost estimates make it
-    -- compile these small statements for nothing (set per transaction, which
-    -- a pooler allows).
-    SELECT i.status, i.position, cardinality(i.client_ids), i.deferred, i.client_ids[i.position], i.run_ids[i.position],
-           i.run_type, i.batch_size, i.budget_ms, i.host, i.pid, i.after_campaign, i.after_position, i.after_lead,
-           i.ignore_pause, set_config('jit', 'off', true)
-    INTO v_inv_status, v_position, v_clients, v_deferred, v_client, v_run,
-         v_run_type, v_batch_size, v_budget_ms, v_host, v_pid, v_after_c, v_after_p, v_after_l,
-         v_ignore_pause
+    -- JIT off: its cost estimates make it compile these small statements for
+    -- nothing (set per transaction, which a pooler allows).
+    PERFORM de_enrollment_lock_invocation(p_invocation_id), set_config('jit', 'off', true);
+    -- Statements of their own, after the lock: their snapshots see what the
+    -- previous holder committed. Every client before the larger of the row's
+    -- position and this call's own is done.
+    SELECT i.status, i.position, i.deferred,
+           CASE WHEN i.position > v_position THEN i.after_campaign ELSE v_after_c END,
+           CASE WHEN i.position > v_position THEN i.after_position ELSE v_after_p END,
+           CASE WHEN i.position > v_position THEN i.after_lead ELSE v_after_l END,
+           NOT i.ignore_pause AND EXISTS (SELECT 1 FROM de_enrollment_pauses AS p WHERE p.resumed_at IS NULL)
+    INTO v_inv_status, v_row_position, v_row_deferred, v_after_c, v_after_p, v_after_l, v_stop
     FROM de_enrollment_invocations AS i
-    WHERE i.id = p_invocation_id
-    FOR UPDATE;
+    WHERE i.id = p_invocation_id;
     IF NOT FOUND THEN
       RAISE EXCEPTION 'no invocation %', p_invocation_id USING ERRCODE = 'no_data_found';
     END IF;
-    -- A statement of its own, after the lock: a call that waited for the lock
-    -- (its invocation's previous call was still committing) must see what
-    -- that call committed, and a statement's subqueries keep the snapshot it
-    -- started with.
-    SELECT (SELECT r.status FROM de_enrollment_runs AS r WHERE r.id = v_run),
-           NOT v_ignore_pause AND EXISTS (SELECT 1 FROM de_enrollment_pauses AS p WHERE p.resumed_at IS NULL)
-    INTO v_status, v_stop;
+    IF v_client_ids IS NULL OR v_row_deferred <> v_deferred THEN
+      -- The clients in order: read once a call, and again after a deferral
+      -- (the only change to them), so a batch never reads the whole list.
+      SELECT i.client_ids, i.run_ids, cardinality(i.client_ids), i.deferred,
+             i.run_type, i.batch_size, i.budget_ms, i.host, i.pid
+      INTO v_client_ids, v_run_ids, v_clients, v_deferred, v_run_type, v_batch_size, v_budget_ms, v_host, v_pid
+      FROM de_enrollment_invocations AS i
+      WHERE i.id = p_invocation_id;
+    END IF;
+    v_position := greatest(v_row_position, v_position);
     IF v_inv_status <> 'running' THEN
       io_state := 'closed';
       RETURN;
@@ -62,6 +71,9 @@ BEGIN
       io_state := 'paused';
       RETURN;
     END IF;
+    v_client := v_client_ids[v_position];
+    v_run := v_run_ids[v_position];
+    SELECT r.status INTO v_status FROM de_enrollment_runs AS r WHERE r.id = v_run;
 
     IF v_status IS NULL AND v_position <= v_clients - v_deferred
        AND (NOT pg_try_advisory_xact_lock(1684366702, hashtext(v_client::text))
@@ -72,12 +84,16 @@ BEGIN
       -- list. Committed on its own, so the row never points at a client that
       -- a rolled-back batch had moved.
       UPDATE de_enrollment_invocations AS i
-      SET client_ids = i.client_ids[:i.position - 1] || i.client_ids[i.position + 1:] || v_client,
-          run_ids    = i.run_ids[:i.position - 1] || i.run_ids[i.position + 1:] || v_run,
+      SET client_ids = i.client_ids[:v_position - 1] || i.client_ids[v_position + 1:] || v_client,
+          run_ids    = i.run_ids[:v_position - 1] || i.run_ids[v_position + 1:] || v_run,
           deferred   = i.deferred + 1,
+          position   = v_position,
           after_campaign = NULL, after_position = NULL, after_lead = NULL
       WHERE i.id = p_invocation_id;
       COMMIT;
+      v_after_c := NULL;
+      v_after_p := NULL;
+      v_after_l := NULL;
       CONTINUE;
     END IF;
 
@@ -132,17 +148,21 @@ BEGIN
     END IF;
 
     IF v_done THEN
-      UPDATE de_enrollment_invocations
-      SET position = position + 1, after_campaign = NULL, after_position = NULL, after_lead = NULL
-      WHERE id = p_invocation_id;
       v_position := v_position + 1;
-    ELSE
-      UPDATE de_enrollment_invocations
-      SET after_campaign = v_after_c, after_position = v_after_p, after_lead = v_after_l
-      WHERE id = p_invocation_id;
+      v_after_c := NULL;
+      v_after_p := NULL;
+      v_after_l := NULL;
+    END IF;
+    v_last := v_position > v_clients OR clock_timestamp() >= v_slice_end;
+    IF v_last THEN
+      -- the call's last batch leaves where it stands in the row, for the next call
+      UPDATE de_enrollment_invocations AS i
+      SET position = v_position, after_campaign = v_after_c, after_position = v_after_p, after_lead = v_after_l
+      WHERE i.id = p_invocation_id
+        AND i.position <= v_position;
     END IF;
     COMMIT;
-    EXIT WHEN clock_timestamp() >= v_slice_end;
+    EXIT WHEN v_last;
   END LOOP;
   io_state := CASE WHEN v_position > v_clients THEN 'done' ELSE 'working' END;
 END

@@ -1,8 +1,8 @@
 package deenroll.engine;
 
+import deenroll.db.schema.tables.records.DeEnrollmentInvocationProgressRecord;
 import deenroll.db.schema.tables.records.DeEnrollmentInvocationsRecord;
 import org.jooq.DSLContext;
-import org.jooq.Record4;
 
 import java.time.Duration;
 import java.util.UUID;
@@ -13,12 +13,13 @@ import static deenroll.db.schema.Routines.deEnrollmentFinishInvocation;
 import static deenroll.db.schema.Routines.deEnrollmentHeartbeat;
 import static deenroll.db.schema.Routines.deEnrollmentRunInvocation;
 import static deenroll.db.schema.Tables.DE_ENROLLMENT_INVOCATIONS;
+import static deenroll.db.schema.Tables.DE_ENROLLMENT_INVOCATION_PROGRESS;
 
 /**
  * The invocation's row in de_enrollment_invocations (0027) and the routines
  * that move it: every state transition is one statement, made in PostgreSQL,
- * so the row always says where the work stands and nothing depends on a
- * database session surviving between statements.
+ * so the rows (the invocation's and its runs') always say where the work
+ * stands and nothing depends on a database session surviving between statements.
  */
 final class Invocations {
 
@@ -66,13 +67,12 @@ final class Invocations {
         return deEnrollmentHeartbeat(dsl.configuration(), id);
     }
 
-    /** Where the work stands: the client in flight and the cursor of its walk (equal while nothing moved). */
-    Record4<Integer, UUID, Integer, UUID> where(UUID id) {
-        return dsl.select(DE_ENROLLMENT_INVOCATIONS.POSITION, DE_ENROLLMENT_INVOCATIONS.AFTER_CAMPAIGN,
-                        DE_ENROLLMENT_INVOCATIONS.AFTER_POSITION, DE_ENROLLMENT_INVOCATIONS.AFTER_LEAD)
-                .from(DE_ENROLLMENT_INVOCATIONS)
-                .where(DE_ENROLLMENT_INVOCATIONS.ID.eq(id))
-                .fetchSingle();
+    /**
+     * How far the invocation is: the client in flight and the batches its run has committed
+     * (de_enrollment_invocation_progress). Equal while nothing moved, whichever call did the work.
+     */
+    DeEnrollmentInvocationProgressRecord where(UUID id) {
+        return dsl.selectFrom(DE_ENROLLMENT_INVOCATION_PROGRESS(id)).fetchSingle();
     }
 
     DeEnrollmentInvocationsRecord row(UUID id) {

@@ -53,7 +53,8 @@ class StatusCommandTest {
 
     /** Acme's run row of {@code invocation}, still running, as its first batch left it. */
     private UUID runningRun(UUID invocation) {
-        UUID run = UUID.randomUUID();
+        UUID run = Query.value(db.db().dsl(), UUID.class, "SELECT run_ids[1] FROM de_enrollment_invocations WHERE id = ?",
+                invocation);
         db.sql("INSERT INTO de_enrollment_runs (id, invocation_id, client_id, run_at, run_type, status, budget_ms,"
                 + " host, pid, leads_de_enrolled)"
                 + " VALUES ('" + run + "', '" + invocation + "', '" + acme + "', now() - interval '1 minute',"

@@ -223,13 +223,17 @@ class PauseAndStatusTest {
             int position;
             int deEnrolled;
             try (Connection batch = DriverManager.getConnection(db.jdbcUrl())) {
-                // hold the invocation's row, as one of its own batches does: the run waits before its next batch,
+                // hold the invocation's lock, as one of its own batches does: the run waits before its next batch,
                 // so what status reads and what this connection reads are the same moment
                 batch.setAutoCommit(false);
-                try (PreparedStatement lock = batch.prepareStatement("SELECT client_ids, position FROM"
-                        + " de_enrollment_invocations WHERE id = ? FOR UPDATE")) {
+                try (PreparedStatement lock = batch.prepareStatement("SELECT de_enrollment_lock_invocation(?)")) {
                     lock.setObject(1, invocation);
-                    try (ResultSet r = lock.executeQuery()) {
+                    lock.execute();
+                }
+                try (PreparedStatement where = batch.prepareStatement("SELECT client_ids,"
+                        + " de_enrollment_invocation_position(id) FROM de_enrollment_invocations WHERE id = ?")) {
+                    where.setObject(1, invocation);
+                    try (ResultSet r = where.executeQuery()) {
                         r.next();
                         Array ids = r.getArray(1);
                         position = r.getInt(2);

@@ -409,6 +409,83 @@ class ServerSideRunsTest {
     }
 
     /**
+     * A batch writes nothing to its invocation's row (0028): over three clients one call updates the row
+     * once, at its end. A trigger the test installs counts the updates.
+     */
+    @Test
+    void aCallWritesTheInvocationsRowOnceNotOnceABatch() {
+        try (TestDatabase db = TestPostgres.get().migrated()) {
+            DSLContext dsl = db.db().dsl();
+            Fixtures f = new Fixtures(dsl);
+            for (int n = 1; n <= 3; n++) {
+                UUID client = client(dsl, n, "Client " + n);
+                f.leads(client, f.campaign(client, 1), 1, 25);
+            }
+            f.recount();
+            begin(dsl, INVOCATION, 10, false);
+            db.sql("CREATE TABLE test_row_writes (at timestamptz);"
+                    + " CREATE FUNCTION test_count_write() RETURNS trigger LANGUAGE plpgsql AS $$"
+                    + " BEGIN INSERT INTO test_row_writes VALUES (clock_timestamp()); RETURN NEW; END $$;"
+                    + " CREATE TRIGGER test_count_write AFTER UPDATE ON de_enrollment_invocations"
+                    + " FOR EACH ROW EXECUTE FUNCTION test_count_write();");
+
+            assertThat(call(dsl, INVOCATION, 60_000)).isEqualTo("done");
+
+            assertThat(Query.value(dsl, Integer.class, "SELECT sum(batches)::int FROM de_enrollment_runs"
+                    + " WHERE invocation_id = ?", INVOCATION)).as("batches: 3 clients x (10 + 10 + 5)").isEqualTo(9);
+            assertThat(Query.value(dsl, Integer.class, "SELECT count(*) FROM test_row_writes")).as("writes of the row")
+                    .isEqualTo(1);
+            assertThat(invocation(dsl, INVOCATION).getPosition()).isEqualTo(4);
+            assertThat(f.eligible()).isZero();
+        }
+    }
+
+    /**
+     * The row's position may lag behind the runs (a call that failed after closing some clients had not
+     * written it yet): the client in flight is still the first one whose run is not closed, for the next
+     * call, for the status view, and for the failure the engine pins on it.
+     */
+    @Test
+    void aPositionLeftBehindIsCaughtUpFromTheRuns() {
+        try (TestDatabase db = TestPostgres.get().migrated()) {
+            DSLContext dsl = db.db().dsl();
+            Fixtures f = new Fixtures(dsl);
+            UUID acme = client(dsl, 1, "Acme");
+            UUID beta = client(dsl, 2, "Beta");
+            UUID core = client(dsl, 3, "Core");
+            for (UUID client : List.of(acme, beta, core)) {
+                f.leads(client, f.campaign(client, 1), 1, 3);
+            }
+            f.recount();
+            begin(dsl, INVOCATION, 100, false);
+            assertThat(call(dsl, INVOCATION, 0)).isEqualTo("working");
+            assertThat(call(dsl, INVOCATION, 0)).isEqualTo("working");
+            String runsBefore = Query.value(dsl, String.class, "SELECT string_agg(concat_ws(' ', id, status, batches,"
+                    + " finished_at), ',' ORDER BY id) FROM de_enrollment_runs");
+            // as if the call that closed Acme and Beta had failed before its last batch wrote the row
+            db.sql("UPDATE de_enrollment_invocations SET position = 1 WHERE id = '" + INVOCATION + "'");
+
+            assertThat(Query.value(dsl, Integer.class, "SELECT de_enrollment_invocation_position(?)", INVOCATION))
+                    .isEqualTo(3);
+            assertThat(Query.value(dsl, String.class, "SELECT client_in_flight_name || ' ' || clients_done"
+                    + " FROM de_enrollment_live_invocations WHERE invocation_id = ?", INVOCATION)).isEqualTo("Core 2");
+            assertThat(Query.value(dsl, String.class, "SELECT client_position || ' ' || batches"
+                    + " FROM de_enrollment_invocation_progress(?)", INVOCATION)).isEqualTo("3 0");
+
+            UUID failed = deEnrollmentFailInFlight(dsl.configuration(), INVOCATION, "55P03: test", 100);
+
+            assertThat(failed).as("the client in flight is Core, not Acme").isEqualTo(runId(INVOCATION, core));
+            assertThat(Query.value(dsl, String.class, "SELECT string_agg(concat_ws(' ', id, status, batches,"
+                    + " finished_at), ',' ORDER BY id) FROM de_enrollment_runs WHERE id <> ?", failed))
+                    .as("Acme's and Beta's runs, untouched").isEqualTo(runsBefore);
+            assertThat(invocation(dsl, INVOCATION).getPosition()).isEqualTo(4);
+            assertThat(call(dsl, INVOCATION, 60_000)).isEqualTo("done");
+            assertThat(Query.value(dsl, Integer.class, "SELECT count(*) FROM de_enrollment_lead_log"
+                    + " WHERE action = 'de_enrolled'")).as("each lead logged once").isEqualTo(6);
+        }
+    }
+
+    /**
      * The same through the engine, with a real lock timeout: a host transaction
      * holds Beta's campaign row, so every batch of Beta gives up after the
      * database's lock_timeout (55P03). The engine tries {@link Retries#CONFLICT_ATTEMPTS}

@@ -10,8 +10,10 @@ import deenroll.db.schema.routines.DeEnrollmentBeginInvocation;
 import deenroll.db.schema.routines.DeEnrollmentFailInFlight;
 import deenroll.db.schema.routines.DeEnrollmentFinishInvocation;
 import deenroll.db.schema.routines.DeEnrollmentHeartbeat;
+import deenroll.db.schema.routines.DeEnrollmentInvocationPosition;
 import deenroll.db.schema.routines.DeEnrollmentIsEligible;
 import deenroll.db.schema.routines.DeEnrollmentLeaseExpired;
+import deenroll.db.schema.routines.DeEnrollmentLockInvocation;
 import deenroll.db.schema.routines.DeEnrollmentOutcome;
 import deenroll.db.schema.routines.DeEnrollmentRetryable;
 import deenroll.db.schema.routines.DeEnrollmentRunInvocation;
@@ -24,6 +26,7 @@ import deenroll.db.schema.tables.DeEnrollmentClientsToRun;
 import deenroll.db.schema.tables.DeEnrollmentCloseAbandonedInvocations;
 import deenroll.db.schema.tables.DeEnrollmentCurrentPause;
 import deenroll.db.schema.tables.DeEnrollmentFinishRun;
+import deenroll.db.schema.tables.DeEnrollmentInvocationProgress;
 import deenroll.db.schema.tables.DeEnrollmentLeadLogOf;
 import deenroll.db.schema.tables.DeEnrollmentPause;
 import deenroll.db.schema.tables.DeEnrollmentResume;
@@ -35,6 +38,7 @@ import deenroll.db.schema.tables.records.DeEnrollmentCampaignCountersRecord;
 import deenroll.db.schema.tables.records.DeEnrollmentClientsToRunRecord;
 import deenroll.db.schema.tables.records.DeEnrollmentCloseAbandonedInvocationsRecord;
 import deenroll.db.schema.tables.records.DeEnrollmentEligibleLeadsRecord;
+import deenroll.db.schema.tables.records.DeEnrollmentInvocationProgressRecord;
 import deenroll.db.schema.tables.records.DeEnrollmentLeadLogRecord;
 import deenroll.db.schema.tables.records.DeEnrollmentPauseRecord;
 import deenroll.db.schema.tables.records.DeEnrollmentPausesRecord;
@@ -372,6 +376,44 @@ public class Routines {
     }
 
     /**
+     * Call <code>de_enrollment_invocation_position</code>
+     */
+    public static Integer deEnrollmentInvocationPosition(
+          Configuration configuration
+        , UUID pInvocationId
+    ) {
+        DeEnrollmentInvocationPosition f = new DeEnrollmentInvocationPosition();
+        f.setPInvocationId(pInvocationId);
+
+        f.execute(configuration);
+        return f.getReturnValue();
+    }
+
+    /**
+     * Get <code>de_enrollment_invocation_position</code> as a field.
+     */
+    public static Field<Integer> deEnrollmentInvocationPosition(
+          UUID pInvocationId
+    ) {
+        DeEnrollmentInvocationPosition f = new DeEnrollmentInvocationPosition();
+        f.setPInvocationId(pInvocationId);
+
+        return f.asField();
+    }
+
+    /**
+     * Get <code>de_enrollment_invocation_position</code> as a field.
+     */
+    public static Field<Integer> deEnrollmentInvocationPosition(
+          Field<UUID> pInvocationId
+    ) {
+        DeEnrollmentInvocationPosition f = new DeEnrollmentInvocationPosition();
+        f.setPInvocationId(pInvocationId);
+
+        return f.asField();
+    }
+
+    /**
      * Call <code>de_enrollment_is_eligible</code>
      */
     public static Boolean deEnrollmentIsEligible(
@@ -467,6 +509,50 @@ public class Routines {
         DeEnrollmentLeaseExpired f = new DeEnrollmentLeaseExpired();
         f.setPHeartbeatAt(pHeartbeatAt);
         f.setPLeaseMs(pLeaseMs);
+
+        return f.asField();
+    }
+
+    /**
+     * Call <code>de_enrollment_lock_invocation</code>
+     */
+    public static Boolean deEnrollmentLockInvocation(
+          Configuration configuration
+        , UUID pInvocationId
+        , Boolean pWait
+    ) {
+        DeEnrollmentLockInvocation f = new DeEnrollmentLockInvocation();
+        f.setPInvocationId(pInvocationId);
+        f.setPWait(pWait);
+
+        f.execute(configuration);
+        return f.getReturnValue();
+    }
+
+    /**
+     * Get <code>de_enrollment_lock_invocation</code> as a field.
+     */
+    public static Field<Boolean> deEnrollmentLockInvocation(
+          UUID pInvocationId
+        , Boolean pWait
+    ) {
+        DeEnrollmentLockInvocation f = new DeEnrollmentLockInvocation();
+        f.setPInvocationId(pInvocationId);
+        f.setPWait(pWait);
+
+        return f.asField();
+    }
+
+    /**
+     * Get <code>de_enrollment_lock_invocation</code> as a field.
+     */
+    public static Field<Boolean> deEnrollmentLockInvocation(
+          Field<UUID> pInvocationId
+        , Field<Boolean> pWait
+    ) {
+        DeEnrollmentLockInvocation f = new DeEnrollmentLockInvocation();
+        f.setPInvocationId(pInvocationId);
+        f.setPWait(pWait);
 
         return f.asField();
     }
@@ -812,6 +898,40 @@ public class Routines {
             pStatus,
             pError,
             pPeakMemoryMb
+        );
+    }
+
+    /**
+     * Call <code>de_enrollment_invocation_progress</code>.
+     */
+    public static Result<DeEnrollmentInvocationProgressRecord> deEnrollmentInvocationProgress(
+          Configuration configuration
+        , UUID pInvocationId
+    ) {
+        return configuration.dsl().selectFrom(deenroll.db.schema.tables.DeEnrollmentInvocationProgress.DE_ENROLLMENT_INVOCATION_PROGRESS.call(
+              pInvocationId
+        )).fetch();
+    }
+
+    /**
+     * Get <code>de_enrollment_invocation_progress</code> as a table.
+     */
+    public static DeEnrollmentInvocationProgress deEnrollmentInvocationProgress(
+          UUID pInvocationId
+    ) {
+        return deenroll.db.schema.tables.DeEnrollmentInvocationProgress.DE_ENROLLMENT_INVOCATION_PROGRESS.call(
+            pInvocationId
+        );
+    }
+
+    /**
+     * Get <code>de_enrollment_invocation_progress</code> as a table.
+     */
+    public static DeEnrollmentInvocationProgress deEnrollmentInvocationProgress(
+          Field<UUID> pInvocationId
+    ) {
+        return deenroll.db.schema.tables.DeEnrollmentInvocationProgress.DE_ENROLLMENT_INVOCATION_PROGRESS.call(
+            pInvocationId
         );
     }
 

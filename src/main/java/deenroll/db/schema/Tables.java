@@ -16,6 +16,7 @@ import deenroll.db.schema.tables.DeEnrollmentEligibleLeads;
 import deenroll.db.schema.tables.DeEnrollmentFinishRun;
 import deenroll.db.schema.tables.DeEnrollmentHealth;
 import deenroll.db.schema.tables.DeEnrollmentHeartbeats;
+import deenroll.db.schema.tables.DeEnrollmentInvocationProgress;
 import deenroll.db.schema.tables.DeEnrollmentInvocations;
 import deenroll.db.schema.tables.DeEnrollmentLeadLog;
 import deenroll.db.schema.tables.DeEnrollmentLeadLogOf;
@@ -34,6 +35,7 @@ import deenroll.db.schema.tables.records.DeEnrollmentCampaignCountersRecord;
 import deenroll.db.schema.tables.records.DeEnrollmentClientsToRunRecord;
 import deenroll.db.schema.tables.records.DeEnrollmentCloseAbandonedInvocationsRecord;
 import deenroll.db.schema.tables.records.DeEnrollmentEligibleLeadsRecord;
+import deenroll.db.schema.tables.records.DeEnrollmentInvocationProgressRecord;
 import deenroll.db.schema.tables.records.DeEnrollmentLeadLogRecord;
 import deenroll.db.schema.tables.records.DeEnrollmentPauseRecord;
 import deenroll.db.schema.tables.records.DeEnrollmentPausesRecord;
@@ -277,9 +279,49 @@ public class Tables {
     public static final DeEnrollmentHeartbeats DE_ENROLLMENT_HEARTBEATS = DeEnrollmentHeartbeats.DE_ENROLLMENT_HEARTBEATS;
 
     /**
+     * p_invocation_id uuid
+     */
+    public static final DeEnrollmentInvocationProgress DE_ENROLLMENT_INVOCATION_PROGRESS = DeEnrollmentInvocationProgress.DE_ENROLLMENT_INVOCATION_PROGRESS;
+
+    /**
+     * Call <code>de_enrollment_invocation_progress</code>.
+     */
+    public static Result<DeEnrollmentInvocationProgressRecord> DE_ENROLLMENT_INVOCATION_PROGRESS(
+          Configuration configuration
+        , UUID pInvocationId
+    ) {
+        return configuration.dsl().selectFrom(deenroll.db.schema.tables.DeEnrollmentInvocationProgress.DE_ENROLLMENT_INVOCATION_PROGRESS.call(
+              pInvocationId
+        )).fetch();
+    }
+
+    /**
+     * Get <code>de_enrollment_invocation_progress</code> as a table.
+     */
+    public static DeEnrollmentInvocationProgress DE_ENROLLMENT_INVOCATION_PROGRESS(
+          UUID pInvocationId
+    ) {
+        return deenroll.db.schema.tables.DeEnrollmentInvocationProgress.DE_ENROLLMENT_INVOCATION_PROGRESS.call(
+            pInvocationId
+        );
+    }
+
+    /**
+     * Get <code>de_enrollment_invocation_progress</code> as a table.
+     */
+    public static DeEnrollmentInvocationProgress DE_ENROLLMENT_INVOCATION_PROGRESS(
+          Field<UUID> pInvocationId
+    ) {
+        return deenroll.db.schema.tables.DeEnrollmentInvocationProgress.DE_ENROLLMENT_INVOCATION_PROGRESS.call(
+            pInvocationId
+        );
+    }
+
+    /**
      * One row per invocation of deenroll run: its clients in order (client_ids,
-     * run_ids), where it is (position, after_*), advanced in each batch's own
-     * transaction. See docs/engine.md.
+     * run_ids); position and after_* are where the last call of the batch loop
+     * left it (the client in flight is de_enrollment_invocation_position). See
+     * docs/engine.md.
      */
     public static final DeEnrollmentInvocations DE_ENROLLMENT_INVOCATIONS = DeEnrollmentInvocations.DE_ENROLLMENT_INVOCATIONS;
 

@@ -41,8 +41,9 @@ import org.jooq.impl.TableImpl;
 
 /**
  * One row per invocation of deenroll run: its clients in order (client_ids,
- * run_ids), where it is (position, after_*), advanced in each batch's own
- * transaction. See docs/engine.md.
+ * run_ids); position and after_* are where the last call of the batch loop left
+ * it (the client in flight is de_enrollment_invocation_position). See
+ * docs/engine.md.
  */
 @SuppressWarnings({ "all", "unchecked", "rawtypes" })
 public class DeEnrollmentInvocations extends TableImpl<DeEnrollmentInvocationsRecord> {
@@ -162,7 +163,7 @@ public class DeEnrollmentInvocations extends TableImpl<DeEnrollmentInvocationsRe
     }
 
     private DeEnrollmentInvocations(Name alias, Table<DeEnrollmentInvocationsRecord> aliased, Field<?>[] parameters, Condition where) {
-        super(alias, null, aliased, parameters, DSL.comment("One row per invocation of deenroll run: its clients in order (client_ids, run_ids), where it is (position, after_*), advanced in each batch's own transaction. See docs/engine.md."), TableOptions.table(), where);
+        super(alias, null, aliased, parameters, DSL.comment("One row per invocation of deenroll run: its clients in order (client_ids, run_ids); position and after_* are where the last call of the batch loop left it (the client in flight is de_enrollment_invocation_position). See docs/engine.md."), TableOptions.table(), where);
     }
 
     /**

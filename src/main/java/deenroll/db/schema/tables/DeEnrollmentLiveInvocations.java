@@ -144,19 +144,20 @@ public class DeEnrollmentLiveInvocations extends TableImpl<DeEnrollmentLiveInvoc
           i.budget_ms,
           i.ignore_pause,
               CASE
-                  WHEN (i."position" <= cardinality(i.client_ids)) THEN i.client_ids[i."position"]
+                  WHEN (p."position" <= cardinality(i.client_ids)) THEN i.client_ids[p."position"]
                   ELSE NULL::uuid
               END AS client_in_flight_id,
           c.name AS client_in_flight_name,
-          LEAST((i."position" - 1), cardinality(i.client_ids)) AS clients_done,
+          LEAST((p."position" - 1), cardinality(i.client_ids)) AS clients_done,
           cardinality(i.client_ids) AS clients_total,
           COALESCE(r.leads_de_enrolled, 0) AS leads_de_enrolled
-         FROM (((de_enrollment_invocations i
+         FROM ((((de_enrollment_invocations i
+           CROSS JOIN LATERAL ( SELECT de_enrollment_invocation_position(i.id) AS "position") p)
            LEFT JOIN de_enrollment_heartbeats h ON ((h.invocation_id = i.id)))
-           LEFT JOIN clients c ON ((c.id = i.client_ids[i."position"])))
+           LEFT JOIN clients c ON ((c.id = i.client_ids[p."position"])))
            LEFT JOIN LATERAL ( SELECT (sum(x.leads_de_enrolled))::integer AS leads_de_enrolled
                  FROM de_enrollment_runs x
-                WHERE (x.invocation_id = i.id)) r ON (true))
+                WHERE (x.id = ANY (i.run_ids))) r ON (true))
         WHERE (i.status = 'running'::text);
         """), where);
     }

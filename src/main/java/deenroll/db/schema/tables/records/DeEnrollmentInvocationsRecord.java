@@ -15,8 +15,9 @@ import org.jooq.impl.UpdatableRecordImpl;
 
 /**
  * One row per invocation of deenroll run: its clients in order (client_ids,
- * run_ids), where it is (position, after_*), advanced in each batch's own
- * transaction. See docs/engine.md.
+ * run_ids); position and after_* are where the last call of the batch loop left
+ * it (the client in flight is de_enrollment_invocation_position). See
+ * docs/engine.md.
  */
 @SuppressWarnings({ "all", "unchecked", "rawtypes" })
 public class DeEnrollmentInvocationsRecord extends UpdatableRecordImpl<DeEnrollmentInvocationsRecord> {
