@@ -23,9 +23,127 @@
 --     fail_in_flight and finish take the same lock; the abandoned-invocation
 --     close only tries it, and passes over an invocation whose batch is in
 --     flight.
+--   * A batch no longer moves its run's heartbeat_at (see process_de_enrollment_batch).
+--   * A run whose every lead tried failed is 'failed' (de_enrollment_finish_run).
 -- Progress between calls shows in the run rows (each batch moves its run's
 -- counters), which is what Java's retry loop reads.
 -- Needs PostgreSQL 12+. Idempotent. Rollback: db/rollback/U28__invocation_position.sql.
+
+-- Closing a run never overwrites one that is closed already (by the
+-- abandoned-run check, or a call that failed after closing it). A run that
+-- attempted leads and de-enrolled none because every one it tried failed is
+-- 'failed', whatever the caller asked (0028): nothing de-enrolls for that
+-- client, and saying 'success' would keep every signal green. Its
+-- error_details say how many and the first error.
+CREATE OR REPLACE FUNCTION de_enrollment_finish_run(p_run_id uuid, p_status text, p_error text,
+                                                    p_peak_memory_mb integer)
+RETURNS SETOF de_enrollment_runs
+LANGUAGE sql VOLATILE
+AS $$
+  UPDATE de_enrollment_runs AS r
+  SET status         = CASE WHEN r.leads_failed > 0 AND r.leads_de_enrolled = 0 THEN 'failed' ELSE p_status END,
+      finished_at    = clock_timestamp(),
+      duration_ms    = greatest(0, round(extract(epoch FROM clock_timestamp() - r.run_at) * 1000))::integer,
+      error_details  = coalesce(p_error,
+                                CASE WHEN r.leads_failed > 0 AND r.leads_de_enrolled = 0
+                                     THEN 'every lead it tried failed: ' || r.leads_failed
+                                          || ' lead(s) left enrolled, none de-enrolled; first error: '
+                                          || coalesce((SELECT g.error_message FROM de_enrollment_lead_log AS g
+                                                       WHERE g.run_id = r.id AND g.action = 'error'
+                                                       ORDER BY g.processed_at, g.lead_id LIMIT 1), '?')
+                                          || ' (de_enrollment_lead_log action ''error'' for run ' || r.id || ')'
+                                     WHEN r.leads_failed > 0
+                                     THEN r.leads_failed || ' lead(s) failed and were left enrolled; see'
+                                          || ' de_enrollment_lead_log action ''error'' for run ' || r.id END),
+      peak_memory_mb = p_peak_memory_mb
+  WHERE r.id = p_run_id
+    AND r.status = 'running'
+  RETURNING r.*
+$$;
+
+-- 0027's batch, without moving the run's heartbeat_at: liveness is the
+-- invocation's heartbeat since 0027, and an indexed column changed in every
+-- batch made each update of the run row a non-HOT one (new entries in all six
+-- of its indexes). Now a batch's update of its run touches no indexed column.
+CREATE OR REPLACE FUNCTION process_de_enrollment_batch(p_run_id uuid, p_lead_ids uuid[],
+                                                       p_campaign_ids uuid[] DEFAULT NULL)
+RETURNS TABLE (leads_evaluated integer,
+               leads_de_enrolled integer,
+               leads_skipped integer,
+               leads_failed integer,
+               by_outcome jsonb)
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+  v_lead_id uuid;
+BEGIN
+  leads_evaluated := coalesce(cardinality(p_lead_ids), 0);
+  leads_failed := 0;
+  by_outcome := '{}'::jsonb;
+
+  IF leads_evaluated > 0 THEN
+    -- Campaign rows are locked in id order before their counters move, so two
+    -- runners whose batches share campaigns never deadlock on them. The caller
+    -- may pass the batch's campaigns (it has them); else they are looked up.
+    PERFORM 1 FROM campaigns
+    WHERE id = ANY (coalesce(p_campaign_ids,
+                             ARRAY(SELECT campaign_link_id FROM leads WHERE id = ANY (p_lead_ids))))
+    ORDER BY id
+    FOR NO KEY UPDATE;
+
+    BEGIN
+      by_outcome := de_enrollment_apply(p_run_id, p_lead_ids);
+    EXCEPTION
+      WHEN OTHERS THEN
+        IF de_enrollment_retryable(SQLSTATE) THEN
+          RAISE;
+        END IF;
+        -- Something in the batch fails (a host trigger, a constraint): retry lead
+        -- by lead, each in its own subtransaction, and record the failures.
+        FOREACH v_lead_id IN ARRAY p_lead_ids LOOP
+          BEGIN
+            by_outcome := de_enrollment_add_counts(by_outcome,
+                                                   de_enrollment_apply(p_run_id, ARRAY[v_lead_id]));
+          EXCEPTION
+            WHEN OTHERS THEN
+              IF de_enrollment_retryable(SQLSTATE) THEN
+                RAISE;
+              END IF;
+              INSERT INTO de_enrollment_lead_log
+                     (run_id, lead_id, client_id, campaign_id, action, messages_received, error_message)
+              SELECT p_run_id, l.id, l.client_id, l.campaign_link_id, 'error',
+                     l.current_message_position, left(SQLSTATE || ': ' || SQLERRM, 2000)
+              FROM leads AS l
+              WHERE l.id = v_lead_id;
+              leads_failed := leads_failed + 1;
+          END;
+        END LOOP;
+    END;
+  END IF;
+
+  SELECT coalesce(sum(value::integer), 0)::integer INTO leads_de_enrolled
+  FROM jsonb_each_text(by_outcome);
+  leads_skipped := leads_evaluated - leads_de_enrolled - leads_failed;
+
+  UPDATE de_enrollment_runs AS r
+  SET leads_evaluated   = r.leads_evaluated + process_de_enrollment_batch.leads_evaluated,
+      leads_de_enrolled = r.leads_de_enrolled + process_de_enrollment_batch.leads_de_enrolled,
+      leads_skipped     = r.leads_skipped + process_de_enrollment_batch.leads_skipped,
+      leads_failed      = r.leads_failed + process_de_enrollment_batch.leads_failed,
+      by_outcome        = de_enrollment_add_counts(r.by_outcome, process_de_enrollment_batch.by_outcome),
+      batches           = r.batches + 1
+  WHERE r.id = p_run_id
+    AND r.status = 'running';
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'run % is not running (closed by another process, or never started); batch rolled back', p_run_id
+      USING ERRCODE = 'object_not_in_prerequisite_state';
+  END IF;
+  RETURN NEXT;
+END
+$$;
+
+COMMENT ON COLUMN de_enrollment_runs.heartbeat_at IS
+  'When the run started (0028 on) or its last batch (before 0028). Liveness is the invocation''s (de_enrollment_heartbeats); a run of a tool before 0027 is abandoned when this is older than max(10 min, 2 x budget_ms).';
 
 -- Waits for (p_wait) or tries the lock that serialises the work on one
 -- invocation, until the end of the current transaction. Two int keys: 'deei'
@@ -402,9 +520,8 @@ FROM de_enrollment_invocations AS i
 CROSS JOIN LATERAL (SELECT de_enrollment_invocation_position(i.id) AS position) AS p
 LEFT JOIN de_enrollment_heartbeats AS h ON h.invocation_id = i.id
 LEFT JOIN clients AS c ON c.id = i.client_ids[p.position]
--- by the run ids (primary key), not by invocation_id, which has no index
 LEFT JOIN LATERAL (SELECT sum(x.leads_de_enrolled)::integer AS leads_de_enrolled
-                   FROM de_enrollment_runs AS x WHERE x.id = ANY (i.run_ids)) AS r ON true
+                   FROM de_enrollment_runs AS x WHERE x.invocation_id = i.id) AS r ON true
 WHERE i.status = 'running';
 
 COMMENT ON TABLE de_enrollment_invocations IS

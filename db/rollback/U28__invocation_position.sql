@@ -1,10 +1,113 @@
 -- Rollback of 0028: back to 0027's batch loop, which locks and updates its
--- invocation's row in every batch. The row's position and cursor are brought
+-- invocation's row in every batch, and to 0027's closing of a run (a run whose
+-- every lead failed is 'success' again; runs 0028 closed 'failed' stay so). The row's position and cursor are brought
 -- up to date first (0027 reads them as exact). Nothing is lost: 0028 added
 -- functions only.
 UPDATE de_enrollment_invocations AS i
 SET position = de_enrollment_invocation_position(i.id)
 WHERE i.status = 'running';
+
+-- Closing a run never overwrites one that is closed already (by the
+-- abandoned-run check, or a call that failed after closing it).
+CREATE OR REPLACE FUNCTION de_enrollment_finish_run(p_run_id uuid, p_status text, p_error text,
+                                                    p_peak_memory_mb integer)
+RETURNS SETOF de_enrollment_runs
+LANGUAGE sql VOLATILE
+AS $$
+  UPDATE de_enrollment_runs AS r
+  SET status         = p_status,
+      finished_at    = clock_timestamp(),
+      duration_ms    = greatest(0, round(extract(epoch FROM clock_timestamp() - r.run_at) * 1000))::integer,
+      error_details  = coalesce(p_error,
+                                CASE WHEN r.leads_failed > 0
+                                     THEN r.leads_failed || ' lead(s) failed and were left enrolled; see'
+                                          || ' de_enrollment_lead_log action ''error'' for run ' || r.id END),
+      peak_memory_mb = p_peak_memory_mb
+  WHERE r.id = p_run_id
+    AND r.status = 'running'
+  RETURNING r.*
+$$;
+
+CREATE OR REPLACE FUNCTION process_de_enrollment_batch(p_run_id uuid, p_lead_ids uuid[],
+                                                       p_campaign_ids uuid[] DEFAULT NULL)
+RETURNS TABLE (leads_evaluated integer,
+               leads_de_enrolled integer,
+               leads_skipped integer,
+               leads_failed integer,
+               by_outcome jsonb)
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+  v_lead_id uuid;
+BEGIN
+  leads_evaluated := coalesce(cardinality(p_lead_ids), 0);
+  leads_failed := 0;
+  by_outcome := '{}'::jsonb;
+
+  IF leads_evaluated > 0 THEN
+    -- Campaign rows are locked in id order before their counters move, so two
+    -- runners whose batches share campaigns never deadlock on them. The caller
+    -- may pass the batch's campaigns (it has them); else they are looked up.
+    PERFORM 1 FROM campaigns
+    WHERE id = ANY (coalesce(p_campaign_ids,
+                             ARRAY(SELECT campaign_link_id FROM leads WHERE id = ANY (p_lead_ids))))
+    ORDER BY id
+    FOR NO KEY UPDATE;
+
+    BEGIN
+      by_outcome := de_enrollment_apply(p_run_id, p_lead_ids);
+    EXCEPTION
+      WHEN OTHERS THEN
+        IF de_enrollment_retryable(SQLSTATE) THEN
+          RAISE;
+        END IF;
+        -- Something in the batch fails (a host trigger, a constraint): retry lead
+        -- by lead, each in its own subtransaction, and record the failures.
+        FOREACH v_lead_id IN ARRAY p_lead_ids LOOP
+          BEGIN
+            by_outcome := de_enrollment_add_counts(by_outcome,
+                                                   de_enrollment_apply(p_run_id, ARRAY[v_lead_id]));
+          EXCEPTION
+            WHEN OTHERS THEN
+              IF de_enrollment_retryable(SQLSTATE) THEN
+                RAISE;
+              END IF;
+              INSERT INTO de_enrollment_lead_log
+                     (run_id, lead_id, client_id, campaign_id, action, messages_received, error_message)
+              SELECT p_run_id, l.id, l.client_id, l.campaign_link_id, 'error',
+                     l.current_message_position, left(SQLSTATE || ': ' || SQLERRM, 2000)
+              FROM leads AS l
+              WHERE l.id = v_lead_id;
+              leads_failed := leads_failed + 1;
+          END;
+        END LOOP;
+    END;
+  END IF;
+
+  SELECT coalesce(sum(value::integer), 0)::integer INTO leads_de_enrolled
+  FROM jsonb_each_text(by_outcome);
+  leads_skipped := leads_evaluated - leads_de_enrolled - leads_failed;
+
+  UPDATE de_enrollment_runs AS r
+  SET leads_evaluated   = r.leads_evaluated + process_de_enrollment_batch.leads_evaluated,
+      leads_de_enrolled = r.leads_de_enrolled + process_de_enrollment_batch.leads_de_enrolled,
+      leads_skipped     = r.leads_skipped + process_de_enrollment_batch.leads_skipped,
+      leads_failed      = r.leads_failed + process_de_enrollment_batch.leads_failed,
+      by_outcome        = de_enrollment_add_counts(r.by_outcome, process_de_enrollment_batch.by_outcome),
+      batches           = r.batches + 1,
+      heartbeat_at      = clock_timestamp()
+  WHERE r.id = p_run_id
+    AND r.status = 'running';
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'run % is not running (closed by another process, or never started); batch rolled back', p_run_id
+      USING ERRCODE = 'object_not_in_prerequisite_state';
+  END IF;
+  RETURN NEXT;
+END
+$$;
+
+COMMENT ON COLUMN de_enrollment_runs.heartbeat_at IS
+  'Moved by every batch of the run. Liveness is the invocation''s (de_enrollment_heartbeats); a run of a tool before 0027 is abandoned when this is older than max(10 min, 2 x budget_ms).';
 
 CREATE OR REPLACE PROCEDURE de_enrollment_run_invocation(p_invocation_id uuid, p_slice_ms integer,
                                                          p_peak_memory_mb integer, INOUT io_state text)

@@ -62,8 +62,7 @@ BEGIN
       leads_skipped     = r.leads_skipped + process_de_enrollment_batch.leads_skipped,
       leads_failed      = r.leads_failed + process_de_enrollment_batch.leads_failed,
       by_outcome        = de_enrollment_add_counts(r.by_outcome, process_de_enrollment_batch.by_outcome),
-      batches           = r.batches + 1,
-      heartbeat_at      = clock_timestamp()
+      batches           = r.batches + 1
   WHERE r.id = p_run_id
     AND r.status = 'running';
   IF NOT FOUND THEN

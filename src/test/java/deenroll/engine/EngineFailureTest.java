@@ -156,7 +156,7 @@ class EngineFailureTest {
     }
 
     @Test
-    void poisonLeadsAreTriedOncePerRunSoTheRunEnds() {
+    void poisonLeadsAreTriedOncePerRunSoTheRunEndsAndAClientWhoseEveryLeadFailedHasFailed() {
         try (TestDatabase db = TestPostgres.get().migrated()) {
             DSLContext dsl = db.db().dsl();
             Fixtures f = new Fixtures(dsl);
@@ -181,9 +181,13 @@ class EngineFailureTest {
             // never see a short batch and would only stop at the budget, as partial
             Cli.Result result = run(db, "--batch-size", "1", "--max-runtime", "60000");
 
-            assertThat(result.exitCode()).as(describe(result)).isZero();
+            // a client that de-enrolled nothing because every lead it tried failed has failed (0028), and says why
+            assertThat(result.exitCode()).as(describe(result)).isEqualTo(1);
             DeEnrollmentRunsRecord locked = runRows(dsl, FAILING).get(0);
-            assertThat(locked.getStatus()).isEqualTo("success");
+            assertThat(locked.getStatus()).isEqualTo("failed");
+            assertThat(locked.getErrorDetails()).startsWith("every lead it tried failed: 3 lead(s) left enrolled,"
+                    + " none de-enrolled; first error: P0001: test: client frozen");
+            assertThat(result.out() + result.err()).contains("Locked Co");
             assertThat(locked.getLeadsFailed()).isEqualTo(3);
             assertThat(locked.getLeadsEvaluated()).as("each poison lead evaluated once").isEqualTo(3);
             assertThat(locked.getLeadsDeEnrolled()).isZero();

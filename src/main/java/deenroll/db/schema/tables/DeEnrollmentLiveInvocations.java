@@ -157,7 +157,7 @@ public class DeEnrollmentLiveInvocations extends TableImpl<DeEnrollmentLiveInvoc
            LEFT JOIN clients c ON ((c.id = i.client_ids[p."position"])))
            LEFT JOIN LATERAL ( SELECT (sum(x.leads_de_enrolled))::integer AS leads_de_enrolled
                  FROM de_enrollment_runs x
-                WHERE (x.id = ANY (i.run_ids))) r ON (true))
+                WHERE (x.invocation_id = i.id)) r ON (true))
         WHERE (i.status = 'running'::text);
         """), where);
     }

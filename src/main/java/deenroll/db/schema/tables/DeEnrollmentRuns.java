@@ -133,12 +133,12 @@ public class DeEnrollmentRuns extends TableImpl<DeEnrollmentRunsRecord> {
     public final TableField<DeEnrollmentRunsRecord, OffsetDateTime> FINISHED_AT = createField(DSL.name("finished_at"), SQLDataType.TIMESTAMPWITHTIMEZONE(6), this, "");
 
     /**
-     * The column <code>de_enrollment_runs.heartbeat_at</code>. Moved by every
-     * batch of the run. Liveness is the invocation's
-     * (de_enrollment_heartbeats); a run of a tool before 0027 is abandoned when
-     * this is older than max(10 min, 2 x budget_ms).
+     * The column <code>de_enrollment_runs.heartbeat_at</code>. When the run
+     * started (0028 on) or its last batch (before 0028). Liveness is the
+     * invocation's (de_enrollment_heartbeats); a run of a tool before 0027 is
+     * abandoned when this is older than max(10 min, 2 x budget_ms).
      */
-    public final TableField<DeEnrollmentRunsRecord, OffsetDateTime> HEARTBEAT_AT = createField(DSL.name("heartbeat_at"), SQLDataType.TIMESTAMPWITHTIMEZONE(6).nullable(false).defaultValue(DSL.field(DSL.raw("now()"), SQLDataType.TIMESTAMPWITHTIMEZONE)), this, "Moved by every batch of the run. Liveness is the invocation's (de_enrollment_heartbeats); a run of a tool before 0027 is abandoned when this is older than max(10 min, 2 x budget_ms).");
+    public final TableField<DeEnrollmentRunsRecord, OffsetDateTime> HEARTBEAT_AT = createField(DSL.name("heartbeat_at"), SQLDataType.TIMESTAMPWITHTIMEZONE(6).nullable(false).defaultValue(DSL.field(DSL.raw("now()"), SQLDataType.TIMESTAMPWITHTIMEZONE)), this, "When the run started (0028 on) or its last batch (before 0028). Liveness is the invocation's (de_enrollment_heartbeats); a run of a tool before 0027 is abandoned when this is older than max(10 min, 2 x budget_ms).");
 
     /**
      * The column <code>de_enrollment_runs.budget_ms</code>.

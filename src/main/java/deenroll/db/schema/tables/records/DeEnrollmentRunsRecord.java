@@ -234,20 +234,20 @@ public class DeEnrollmentRunsRecord extends UpdatableRecordImpl<DeEnrollmentRuns
     }
 
     /**
-     * Setter for <code>de_enrollment_runs.heartbeat_at</code>. Moved by every
-     * batch of the run. Liveness is the invocation's
-     * (de_enrollment_heartbeats); a run of a tool before 0027 is abandoned when
-     * this is older than max(10 min, 2 x budget_ms).
+     * Setter for <code>de_enrollment_runs.heartbeat_at</code>. When the run
+     * started (0028 on) or its last batch (before 0028). Liveness is the
+     * invocation's (de_enrollment_heartbeats); a run of a tool before 0027 is
+     * abandoned when this is older than max(10 min, 2 x budget_ms).
      */
     public void setHeartbeatAt(OffsetDateTime value) {
         set(15, value);
     }
 
     /**
-     * Getter for <code>de_enrollment_runs.heartbeat_at</code>. Moved by every
-     * batch of the run. Liveness is the invocation's
-     * (de_enrollment_heartbeats); a run of a tool before 0027 is abandoned when
-     * this is older than max(10 min, 2 x budget_ms).
+     * Getter for <code>de_enrollment_runs.heartbeat_at</code>. When the run
+     * started (0028 on) or its last batch (before 0028). Liveness is the
+     * invocation's (de_enrollment_heartbeats); a run of a tool before 0027 is
+     * abandoned when this is older than max(10 min, 2 x budget_ms).
      */
     public OffsetDateTime getHeartbeatAt() {
         return (OffsetDateTime) get(15);
