@@ -105,5 +105,15 @@ final class CliContext {
 
     record Settings(DatabaseTarget database, Duration statementTimeout, Duration connectTimeout,
                     Optional<URI> alertWebhook, AlertFormat alertFormat, Duration alertRepeat, String logLevel) {
+
+        /** The same, with no connect or statement allowed longer than {@code limit}: the server stops with it. */
+        Settings within(Duration limit) {
+            return new Settings(database, min(statementTimeout, limit), min(connectTimeout, limit), alertWebhook,
+                    alertFormat, alertRepeat, logLevel);
+        }
+
+        private static Duration min(Duration a, Duration b) {
+            return a.compareTo(b) <= 0 ? a : b;
+        }
     }
 }

@@ -40,7 +40,7 @@ public final class Main {
         CliContext ctx = new CliContext(out, err, env, Clock.systemUTC(), standalone);
         Map<String, Supplier<Object>> commands = new LinkedHashMap<>();
         commands.put("run", () -> new RunCommand(ctx));
-        commands.put("health-check", () -> new HealthCheckCommand(ctx));
+        commands.put("health-check", () -> HealthCheckCommand.command(ctx));
         commands.put("status", () -> new StatusCommand(ctx));
         commands.put("pause", () -> new PauseCommand(ctx));
         commands.put("resume", () -> new ResumeCommand(ctx));

@@ -45,6 +45,13 @@ class HelpAndVersionTest {
 
         assertThat(r.exitCode()).isZero();
         assertThat(r.out()).contains("OK", "WARNING", "CRITICAL", "UNKNOWN", "--stuck-warning", "--max-pause-hours");
+        // every measure by the label -w/-c and perfdata use, with its default ranges, and the range syntax
+        assertThat(r.out()).contains("-w, --warning=LABEL=RANGE", "-c, --critical=LABEL=RANGE", "-t, --timeout=SECONDS",
+                "[@][start:][end]");
+        for (deenroll.health.Measure m : deenroll.health.Measure.values()) {
+            assertThat(r.out()).containsPattern("(?m)^\\s+" + m.label() + "\\s+");
+        }
+        assertThat(r.out()).containsPattern("stuck_leads\\s+100\\s+500").containsPattern("success_rate_24h\\s+95:\\s+-");
     }
 
     @Test
