@@ -3,7 +3,9 @@ package deenroll.engine;
 import deenroll.db.schema.tables.records.DeEnrollmentInvocationsRecord;
 import org.jooq.DSLContext;
 import org.jooq.Record4;
+import org.jooq.impl.DSL;
 
+import java.math.BigDecimal;
 import java.time.Duration;
 import java.util.UUID;
 
@@ -13,6 +15,7 @@ import static deenroll.db.schema.Routines.deEnrollmentFinishInvocation;
 import static deenroll.db.schema.Routines.deEnrollmentHeartbeat;
 import static deenroll.db.schema.Routines.deEnrollmentRunInvocation;
 import static deenroll.db.schema.Tables.DE_ENROLLMENT_INVOCATIONS;
+import static deenroll.db.schema.Tables.DE_ENROLLMENT_RUNS;
 
 /**
  * The invocation's row in de_enrollment_invocations (0027) and the routines
@@ -73,6 +76,16 @@ final class Invocations {
                 .from(DE_ENROLLMENT_INVOCATIONS)
                 .where(DE_ENROLLMENT_INVOCATIONS.ID.eq(id))
                 .fetchSingle();
+    }
+
+    /** Clients done of all, and the leads its runs de-enrolled so far (the numbers `status` shows). */
+    Progress progress(UUID id, Duration elapsed, Duration budgetLeft) {
+        var i = DE_ENROLLMENT_INVOCATIONS;
+        var total = DSL.cardinality(i.CLIENT_IDS);
+        var leads = DSL.field(DSL.select(DSL.coalesce(DSL.sum(DE_ENROLLMENT_RUNS.LEADS_DE_ENROLLED), BigDecimal.ZERO))
+                .from(DE_ENROLLMENT_RUNS).where(DE_ENROLLMENT_RUNS.INVOCATION_ID.eq(id)));
+        var r = dsl.select(DSL.least(i.POSITION.minus(1), total), total, leads).from(i).where(i.ID.eq(id)).fetchSingle();
+        return new Progress(r.value1(), r.value2(), r.value3().intValue(), elapsed, budgetLeft);
     }
 
     DeEnrollmentInvocationsRecord row(UUID id) {
