@@ -70,7 +70,8 @@ final class ThresholdOptions {
     static String[] measuresHelp() {
         return Arrays.stream(Measure.values()).map(m -> String.format("  %-26s %-6s %-6s %s%s", m.label(),
                 text(m.defaults().warning()), text(m.defaults().critical()), m.meaning(),
-                m.unit().isEmpty() ? "" : " (" + m.unit() + ")")).toArray(String[]::new);
+                // "%" would be a format specifier to the man page generator, which formats footers
+                m.unit().isEmpty() ? "" : " (" + (m.unit().equals("%") ? "percent" : m.unit()) + ")")).toArray(String[]::new);
     }
 
     Thresholds thresholds() {

@@ -18,7 +18,7 @@ class HelpAndVersionTest {
         Cli.Result r = Cli.run(Map.of(), "--help");
 
         assertThat(r.exitCode()).isZero();
-        assertThat(r.out()).contains("run", "health-check", "migrate", "demo", "status", "pause", "resume");
+        assertThat(r.out()).contains("run", "health-check", "migrate", "demo", "status", "pause", "resume", "generate-completion");
         assertThat(r.out()).contains("DATABASE_URL", "DE_ENROLLMENT_BATCH_SIZE", "DE_ENROLLMENT_MAX_RUNTIME",
                 "DE_ENROLLMENT_ALERT_WEBHOOK", "LOG_LEVEL", "PGHOST");
         assertThat(r.out()).containsIgnoringCase("exit codes");
