@@ -82,14 +82,18 @@ final class HealthCheckCommand implements Callable<Integer> {
     public Integer call() {
         Thresholds limits = thresholds.thresholds();
         Optional<Duration> timeout = timeout();
-        CliContext.Settings settings = timeout.map(t -> ctx.settings(common).within(t)).orElseGet(() -> ctx.settings(common));
+        CliContext.Settings base = ctx.settings(common);
+        CliContext.Settings settings = timeout.map(base::within).orElse(base);
         MetricsOutputs metrics = ctx.metrics(monitoring);
         Evaluation evaluation = new Evaluation(settings, limits);
         Optional<HealthReport> evaluated = TimeLimit.run(timeout, evaluation::evaluate);
         HealthReport report = evaluated.orElseGet(() -> new HealthReport(List.of(new Finding(Level.UNKNOWN, "timeout",
                 "health check did not finish within " + timeoutSeconds + " s (-t/--timeout)")), Map.of()));
         // after a timeout the database stays with the evaluation, which closes it once its statement is cancelled
-        Database db = evaluated.isPresent() ? evaluation.db : evaluation.abandon();
+        Database db = evaluated.isPresent() ? evaluation.database() : null;
+        if (evaluated.isEmpty()) {
+            evaluation.abandon();
+        }
         try {
             print(report, limits);
             if (metrics.any()) {
@@ -140,13 +144,17 @@ final class HealthCheckCommand implements Callable<Integer> {
             }
         }
 
-        /** Leaves the database to the evaluation still running (closed when it ends); null: nothing to use. */
-        synchronized Database abandon() {
+        /** The database the evaluation opened (null when it could not): the alerts' de-duplication uses it. */
+        synchronized Database database() {
+            return db;
+        }
+
+        /** Leaves the database to the evaluation still running, which closes it when it ends. */
+        synchronized void abandon() {
             abandoned = true;
             if (finished && db != null) {
                 db.close();
             }
-            return null;
         }
     }
 

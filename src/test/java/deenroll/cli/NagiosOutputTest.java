@@ -127,14 +127,12 @@ class NagiosOutputTest {
             blocker.setAutoCommit(false);
             blocker.createStatement().execute("LOCK TABLE de_enrollment_runs IN ACCESS EXCLUSIVE MODE");
 
-            long started = System.nanoTime();
+            // the lock outlasts the check: only the timeout can end it (else the statement timeout, 300 s, says otherwise)
             Cli.Result r = Cli.run(db, "health-check", "--format", "nagios", "-t", "2");
-            long seconds = java.util.concurrent.TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started);
 
             assertThat(r.exitCode()).as(r.out() + r.err()).isEqualTo(3);
             assertThat(r.out().lines().findFirst().orElseThrow())
                     .isEqualTo("UNKNOWN: health check did not finish within 2 s (-t/--timeout)");
-            assertThat(seconds).as("returned at its timeout, not when the lock went").isLessThan(30);
             blocker.rollback();
         }
     }
