@@ -45,6 +45,8 @@ final class CliContext {
     final Clock clock;
     /** True in the real process: SIGTERM handling is installed; tests run in-process without it. */
     final boolean standalone;
+    /** True when a run may show its live progress line: the real process, its stderr a terminal. */
+    final boolean stderrIsTerminal;
 
     CliContext(PrintWriter out, PrintWriter err, Map<String, String> env, Clock clock, boolean standalone) {
         this.out = out;
@@ -52,6 +54,7 @@ final class CliContext {
         this.config = new Config(env);
         this.clock = clock;
         this.standalone = standalone;
+        this.stderrIsTerminal = standalone && StderrTerminal.isTerminal(env);
     }
 
     /** Validates the common options (exit 2 on a bad one) and applies the log level. */
@@ -105,5 +108,15 @@ final class CliContext {
 
     record Settings(DatabaseTarget database, Duration statementTimeout, Duration connectTimeout,
                     Optional<URI> alertWebhook, AlertFormat alertFormat, Duration alertRepeat, String logLevel) {
+
+        /** The same, with no connect or statement allowed longer than {@code limit}: the server stops with it. */
+        Settings within(Duration limit) {
+            return new Settings(database, min(statementTimeout, limit), min(connectTimeout, limit), alertWebhook,
+                    alertFormat, alertRepeat, logLevel);
+        }
+
+        private static Duration min(Duration a, Duration b) {
+            return a.compareTo(b) <= 0 ? a : b;
+        }
     }
 }

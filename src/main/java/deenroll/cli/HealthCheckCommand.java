@@ -15,20 +15,24 @@ import deenroll.health.Level;
 import deenroll.health.Thresholds;
 import deenroll.metrics.HealthMetrics;
 import deenroll.metrics.MetricsOutputs;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 
-@Command(name = "health-check", mixinStandardHelpOptions = true,
+@Command(name = "health-check", mixinStandardHelpOptions = true, usageHelpWidth = 120,
         description = "Evaluate the health rules of the operating procedure (a pause in force included), print ✅/⚠️/❌ lines, alert on WARNING/CRITICAL.",
         footerHeading = "%nExamples:%n",
-        footer = {"  deenroll health-check", "  deenroll health-check --output json --stuck-warning 50"},
+        footer = {"  deenroll health-check", "  deenroll health-check --output json -w stuck_leads=50",
+                "  deenroll health-check --format nagios -t 30 -w success_rate_24h=90: -c success_rate_24h=50:"},
         exitCodeListHeading = "%nExit codes (Nagios/Icinga plugin convention):%n",
         exitCodeList = {"0:OK", "1:WARNING", "2:CRITICAL",
                 "3:UNKNOWN (database unreachable or not migrated, or a bad option)"})
@@ -46,35 +50,12 @@ final class HealthCheckCommand implements Callable<Integer> {
             description = "nagios: the Nagios/Icinga plugin output (status line with perfdata, then the findings); overrides --output")
     HealthFormat format;
 
-    @Option(names = "--stuck-warning", paramLabel = "N", description = "stuck leads above this: WARNING (default ${DEFAULT-VALUE})")
-    int stuckWarning = Thresholds.DEFAULTS.stuckWarning();
+    @Mixin
+    ThresholdOptions thresholds = new ThresholdOptions();
 
-    @Option(names = "--stuck-critical", paramLabel = "N", description = "stuck leads above this: CRITICAL (default ${DEFAULT-VALUE})")
-    int stuckCritical = Thresholds.DEFAULTS.stuckCritical();
-
-    @Option(names = "--stuck-grace-minutes", paramLabel = "MIN", description = "an eligible lead idle longer than this is stuck (default ${DEFAULT-VALUE})")
-    int stuckGraceMinutes = (int) Thresholds.DEFAULTS.stuckGrace().toMinutes();
-
-    @Option(names = "--max-hours-since-success", paramLabel = "H", description = "CRITICAL when an active client's last success is older (default ${DEFAULT-VALUE})")
-    double maxHoursSinceSuccess = Thresholds.DEFAULTS.maxHoursSinceSuccess();
-
-    @Option(names = "--no-run-hours", paramLabel = "H", description = "CRITICAL when no run at all in this many hours (default ${DEFAULT-VALUE})")
-    int noRunHours = (int) Thresholds.DEFAULTS.noRunWindow().toHours();
-
-    @Option(names = "--min-success-rate", paramLabel = "PCT", description = "WARNING below this 24h success rate (default ${DEFAULT-VALUE})")
-    double minSuccessRate = Thresholds.DEFAULTS.minSuccessRatePercent();
-
-    @Option(names = "--max-failed-runs", paramLabel = "N", description = "WARNING when a client has more failed runs in 24h (default ${DEFAULT-VALUE})")
-    int maxFailedRuns = Thresholds.DEFAULTS.maxFailedRuns();
-
-    @Option(names = "--max-average-minutes", paramLabel = "MIN", description = "WARNING when the average processing time is above (default ${DEFAULT-VALUE})")
-    int maxAverageMinutes = (int) Thresholds.DEFAULTS.maxAverageDuration().toMinutes();
-
-    @Option(names = "--max-memory-mb", paramLabel = "MB", description = "WARNING when a run's peak memory is above (default ${DEFAULT-VALUE})")
-    int maxMemoryMb = Thresholds.DEFAULTS.maxPeakMemoryMb();
-
-    @Option(names = "--max-pause-hours", paramLabel = "H", description = "a pause (deenroll pause) is WARNING; CRITICAL when older than this (default ${DEFAULT-VALUE})")
-    int maxPauseHours = (int) Thresholds.DEFAULTS.maxPause().toHours();
+    @Option(names = {"-t", "--timeout"}, paramLabel = "SECONDS",
+            description = "give up after this many seconds and exit 3 UNKNOWN, as a Nagios plugin does (default: no limit)")
+    Integer timeoutSeconds;
 
     private static final String JOB = "deenroll_health";
     private static final String CONDITION = "health";
@@ -83,22 +64,35 @@ final class HealthCheckCommand implements Callable<Integer> {
         this.ctx = ctx;
     }
 
+    /** The command with the list of measures, their labels and default ranges, in its help. */
+    static CommandLine command(CliContext ctx) {
+        CommandLine cli = new CommandLine(new HealthCheckCommand(ctx));
+        var usage = cli.getCommandSpec().usageMessage();
+        List<String> footer = new ArrayList<>(List.of(usage.footer()));
+        footer.addAll(List.of("", "Measures (-w/-c LABEL=RANGE), their default warning and critical range:"));
+        footer.addAll(List.of(ThresholdOptions.measuresHelp()));
+        footer.addAll(List.of("RANGE is [@][start:][end] (monitoring-plugins): 10 alerts above 10, 10: below 10,"
+                        + " ~:10 above 10, 10:20 outside 10..20,",
+                "@10:20 inside it; in the measure's unit. Perfdata carries each measure with its ranges."));
+        usage.footer(footer.toArray(String[]::new));
+        return cli;
+    }
+
     @Override
     public Integer call() {
-        Thresholds limits = thresholds();
-        CliContext.Settings settings = ctx.settings(common);
+        Thresholds limits = thresholds.thresholds();
+        Optional<Duration> timeout = timeout();
+        CliContext.Settings base = ctx.settings(common);
+        CliContext.Settings settings = timeout.map(base::within).orElse(base);
         MetricsOutputs metrics = ctx.metrics(monitoring);
-        Database db = null;
-        HealthReport report;
-        try {
-            db = ctx.open(settings);
-            SchemaCheck.requireMigrated(db.dsl());
-            report = new HealthCheck(db.dsl(), limits).evaluate();
-        } catch (DatabaseUnavailableException e) {
-            report = new HealthReport(List.of(new Finding(Level.UNKNOWN, "database", e.getMessage())), Map.of());
-        } catch (RuntimeException e) {
-            report = new HealthReport(List.of(new Finding(Level.UNKNOWN, "database",
-                    "health check failed: " + DbErrors.describe(e))), Map.of());
+        Evaluation evaluation = new Evaluation(settings, limits);
+        Optional<HealthReport> evaluated = TimeLimit.run(timeout, evaluation::evaluate);
+        HealthReport report = evaluated.orElseGet(() -> new HealthReport(List.of(new Finding(Level.UNKNOWN, "timeout",
+                "health check did not finish within " + timeoutSeconds + " s (-t/--timeout)")), Map.of()));
+        // after a timeout the database stays with the evaluation, which closes it once its statement is cancelled
+        Database db = evaluated.isPresent() ? evaluation.database() : null;
+        if (evaluated.isEmpty()) {
+            evaluation.abandon();
         }
         try {
             print(report, limits);
@@ -112,6 +106,56 @@ final class HealthCheckCommand implements Callable<Integer> {
             }
         }
         return report.level().exitCode();
+    }
+
+    /** Opening the database and evaluating the rules: the part a timeout cuts short. */
+    private final class Evaluation {
+        private final CliContext.Settings settings;
+        private final Thresholds limits;
+        private Database db;
+        private boolean finished;
+        private boolean abandoned;
+
+        Evaluation(CliContext.Settings settings, Thresholds limits) {
+            this.settings = settings;
+            this.limits = limits;
+        }
+
+        HealthReport evaluate() {
+            try {
+                Database opened = ctx.open(settings);
+                synchronized (this) {
+                    db = opened;
+                }
+                SchemaCheck.requireMigrated(opened.dsl());
+                return new HealthCheck(opened.dsl(), limits).evaluate();
+            } catch (DatabaseUnavailableException e) {
+                return new HealthReport(List.of(new Finding(Level.UNKNOWN, "database", e.getMessage())), Map.of());
+            } catch (RuntimeException e) {
+                return new HealthReport(List.of(new Finding(Level.UNKNOWN, "database",
+                        "health check failed: " + DbErrors.describe(e))), Map.of());
+            } finally {
+                synchronized (this) {
+                    finished = true;
+                    if (abandoned && db != null) {
+                        db.close();
+                    }
+                }
+            }
+        }
+
+        /** The database the evaluation opened (null when it could not): the alerts' de-duplication uses it. */
+        synchronized Database database() {
+            return db;
+        }
+
+        /** Leaves the database to the evaluation still running, which closes it when it ends. */
+        synchronized void abandon() {
+            abandoned = true;
+            if (finished && db != null) {
+                db.close();
+            }
+        }
     }
 
     /** One condition, "health": repeated at most every --alert-repeat minutes (sooner when worse), resolved on OK. */
@@ -141,32 +185,11 @@ final class HealthCheckCommand implements Callable<Integer> {
                 : findings;
     }
 
-    private Thresholds thresholds() {
-        requirePositive(stuckWarning, "--stuck-warning");
-        requirePositive(stuckCritical, "--stuck-critical");
-        requirePositive(stuckGraceMinutes, "--stuck-grace-minutes");
-        requirePositive(noRunHours, "--no-run-hours");
-        requirePositive(maxAverageMinutes, "--max-average-minutes");
-        requirePositive(maxMemoryMb, "--max-memory-mb");
-        requirePositive(maxPauseHours, "--max-pause-hours");
-        if (stuckCritical < stuckWarning) {
-            throw new UsageException("--stuck-critical: must be at least --stuck-warning");
+    private Optional<Duration> timeout() {
+        if (timeoutSeconds != null && timeoutSeconds <= 0) {
+            throw new UsageException("-t/--timeout: expected a number of seconds above 0");
         }
-        if (minSuccessRate < 0 || minSuccessRate > 100) {
-            throw new UsageException("--min-success-rate: expected a percentage from 0 to 100");
-        }
-        if (maxHoursSinceSuccess <= 0 || maxFailedRuns < 0) {
-            throw new UsageException("--max-hours-since-success and --max-failed-runs: expected positive numbers");
-        }
-        return new Thresholds(Duration.ofHours(noRunHours), maxHoursSinceSuccess, minSuccessRate, maxFailedRuns,
-                stuckWarning, stuckCritical, Duration.ofMinutes(stuckGraceMinutes),
-                Duration.ofMinutes(maxAverageMinutes), maxMemoryMb, Duration.ofHours(maxPauseHours));
-    }
-
-    private static void requirePositive(int value, String option) {
-        if (value < 0) {
-            throw new UsageException(option + ": expected a number >= 0");
-        }
+        return Optional.ofNullable(timeoutSeconds).map(Duration::ofSeconds);
     }
 
     private void print(HealthReport report, Thresholds limits) {

@@ -2,6 +2,7 @@ package deenroll.cli;
 
 import org.slf4j.LoggerFactory;
 import deenroll.health.Level;
+import picocli.AutoComplete;
 import picocli.CommandLine;
 
 import java.io.PrintWriter;
@@ -9,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Supplier;
 
 /**
@@ -22,6 +24,10 @@ public final class Main {
         System.setProperty("org.jooq.no-logo", "true");
         System.setProperty("org.jooq.no-tips", "true");
     }
+
+    private static final String COMPLETION = "generate-completion";
+    /** Commands that need the model of every command, not only their own. */
+    private static final Set<String> WHOLE_MODEL = Set.of(COMPLETION);
 
     private Main() {
     }
@@ -38,33 +44,15 @@ public final class Main {
 
     static int run(PrintWriter out, PrintWriter err, Map<String, String> env, boolean standalone, String... args) {
         CliContext ctx = new CliContext(out, err, env, Clock.systemUTC(), standalone);
-        Map<String, Supplier<Object>> commands = new LinkedHashMap<>();
-        commands.put("run", () -> new RunCommand(ctx));
-        commands.put("health-check", () -> new HealthCheckCommand(ctx));
-        commands.put("status", () -> new StatusCommand(ctx));
-        commands.put("pause", () -> new PauseCommand(ctx));
-        commands.put("resume", () -> new ResumeCommand(ctx));
-        commands.put("migrate", () -> new MigrateCommand(ctx));
-        commands.put("backup", () -> new BackupCommand(ctx));
-        commands.put("restore", () -> new RestoreCommand(ctx));
-        commands.put("rollback", () -> new RollbackCommand(ctx));
-        commands.put("migrate-stuck-leads", () -> new MigrateStuckLeadsCommand(ctx));
-        commands.put("verify", () -> new VerifyCommand(ctx));
-        commands.put("reconcile-stats", () -> new ReconcileStatsCommand(ctx));
-        commands.put("report", () -> new CommandLine(new ReportCommand())
-                .addSubcommand("daily", new ReportCommand.Daily(ctx))
-                .addSubcommand("weekly", new ReportCommand.Weekly(ctx))
-                .addSubcommand("lead", new ReportCommand.Lead(ctx))
-                .addSubcommand("indexes", new ReportCommand.Indexes(ctx)));
-        commands.put("cleanup", () -> new CleanupCommand(ctx));
-        commands.put("demo", () -> new DemoCommand(ctx));
-        CommandLine cli = new CommandLine(new DeenrollCommand(ctx));
+        Map<String, Supplier<Object>> commands = commands(ctx);
         // Building picocli's model of every command costs about 0.1 s of each start: a
-        // named command gets only its own; anything else (help, legacy flags, a typo) all
-        if (args.length > 0 && commands.containsKey(args[0])) {
-            cli.addSubcommand(args[0], commands.get(args[0]).get());
+        // named command gets only its own; anything else (help, legacy flags, a typo) and
+        // the commands that describe the whole tool (completion) all
+        CommandLine cli;
+        if (args.length > 0 && commands.containsKey(args[0]) && !WHOLE_MODEL.contains(args[0])) {
+            cli = new CommandLine(new DeenrollCommand(ctx)).addSubcommand(args[0], commands.get(args[0]).get());
         } else {
-            commands.forEach((name, command) -> cli.addSubcommand(name, command.get()));
+            cli = model(ctx);
         }
         cli.setOut(out);
         cli.setErr(err);
@@ -83,6 +71,38 @@ public final class Main {
             return health ? Level.UNKNOWN.exitCode() : ExitCode.of(e);
         });
         return cli.execute(args);
+    }
+
+    /** Every command, as picocli sees it: what completion and the man pages are generated from. */
+    static CommandLine model(CliContext ctx) {
+        CommandLine cli = new CommandLine(new DeenrollCommand(ctx));
+        commands(ctx).forEach((name, command) -> cli.addSubcommand(name, command.get()));
+        return cli;
+    }
+
+    private static Map<String, Supplier<Object>> commands(CliContext ctx) {
+        Map<String, Supplier<Object>> commands = new LinkedHashMap<>();
+        commands.put("run", () -> new RunCommand(ctx));
+        commands.put("health-check", () -> HealthCheckCommand.command(ctx));
+        commands.put("status", () -> new StatusCommand(ctx));
+        commands.put("pause", () -> new PauseCommand(ctx));
+        commands.put("resume", () -> new ResumeCommand(ctx));
+        commands.put("migrate", () -> new MigrateCommand(ctx));
+        commands.put("backup", () -> new BackupCommand(ctx));
+        commands.put("restore", () -> new RestoreCommand(ctx));
+        commands.put("rollback", () -> new RollbackCommand(ctx));
+        commands.put("migrate-stuck-leads", () -> new MigrateStuckLeadsCommand(ctx));
+        commands.put("verify", () -> new VerifyCommand(ctx));
+        commands.put("reconcile-stats", () -> new ReconcileStatsCommand(ctx));
+        commands.put("report", () -> new CommandLine(new ReportCommand())
+                .addSubcommand("daily", new ReportCommand.Daily(ctx))
+                .addSubcommand("weekly", new ReportCommand.Weekly(ctx))
+                .addSubcommand("lead", new ReportCommand.Lead(ctx))
+                .addSubcommand("indexes", new ReportCommand.Indexes(ctx)));
+        commands.put("cleanup", () -> new CleanupCommand(ctx));
+        commands.put("demo", () -> new DemoCommand(ctx));
+        commands.put(COMPLETION, AutoComplete.GenerateCompletion::new);
+        return commands;
     }
 
     private static boolean isHealthCheck(CommandLine commandLine) {

@@ -3,19 +3,23 @@ package deenroll.cli;
 import deenroll.health.Finding;
 import deenroll.health.HealthNumbers;
 import deenroll.health.HealthReport;
+import deenroll.health.Limits;
+import deenroll.health.Measure;
+import deenroll.health.Range;
 import deenroll.health.Thresholds;
 
 import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalDouble;
 
 /**
- * A health report as a Nagios/Icinga plugin prints it: the first line is
- * {@code STATUS: text | perfdata}, with each number's warning and critical
- * thresholds; the findings follow as the long output. Exit codes are the
- * report's own.
+ * A health report as a Nagios/Icinga plugin prints it (monitoring-plugins
+ * guidelines): the first line is {@code STATUS: text | perfdata}, each
+ * measure with the warning and critical range it was judged by; the findings
+ * follow as the long output, one per line. Exit codes are the report's own.
  */
 final class NagiosOutput {
 
@@ -36,18 +40,29 @@ final class NagiosOutput {
 
     private static String perfdata(HealthNumbers n, Thresholds limits) {
         List<String> items = new ArrayList<>();
-        add(items, "stuck_leads", n.stuckLeads(), "", limits.stuckWarning() + ";" + limits.stuckCritical() + ";0");
-        // "95:" is Nagios' range for "alert below 95"
-        add(items, "success_rate_24h", n.successRatePercent(), "%", number(limits.minSuccessRatePercent()) + ":;;0;100");
-        add(items, "failed_runs_24h", n.failedRuns(), "", ";;0");
-        add(items, "hours_since_success_max", n.hoursSinceSuccessMax(), "", ";" + number(limits.maxHoursSinceSuccess()) + ";0");
-        add(items, "average_run_duration_24h", n.averageSeconds(), "s", limits.maxAverageDuration().toSeconds() + ";;0");
-        add(items, "peak_memory_24h", n.peakMemoryMb(), "MB", limits.maxPeakMemoryMb() + ";;0");
+        add(items, Measure.STUCK_LEADS, n.stuckLeads(), limits);
+        add(items, Measure.SUCCESS_RATE, n.successRatePercent(), limits);
+        // all clients' failures together: no rule judges the sum, so it carries no thresholds
+        n.failedRuns().ifPresent(v -> items.add("'failed_runs_24h'=" + number(v) + ";;;0"));
+        add(items, Measure.FAILED_RUNS, n.failedRunsMaxPerClient(), limits);
+        add(items, Measure.HOURS_SINCE_SUCCESS, n.hoursSinceSuccessMax(), limits);
+        add(items, Measure.HOURS_SINCE_LAST_RUN, n.hoursSinceLastRun(), limits);
+        add(items, Measure.AVERAGE_DURATION, n.averageSeconds(), limits);
+        add(items, Measure.PEAK_MEMORY, n.peakMemoryMb(), limits);
+        add(items, Measure.PAUSED_HOURS, n.pausedHours(), limits);
         return String.join(" ", items);
     }
 
-    private static void add(List<String> items, String label, OptionalDouble value, String uom, String thresholds) {
-        value.ifPresent(v -> items.add("'" + label + "'=" + number(v) + uom + ";" + thresholds));
+    /** {@code 'label'=value[UOM];warn;crit;min;max}, the ranges in the guidelines' syntax. */
+    private static void add(List<String> items, Measure measure, OptionalDouble value, Thresholds limits) {
+        Limits l = limits.of(measure);
+        value.ifPresent(v -> items.add("'" + measure.label() + "'=" + number(v) + measure.unit()
+                + ";" + text(l.warning()) + ";" + text(l.critical()) + ";0"
+                + (measure.max().isPresent() ? ";" + number(measure.max().getAsDouble()) : "")));
+    }
+
+    private static String text(Optional<Range> range) {
+        return range.map(Range::toString).orElse("");
     }
 
     private static String number(double v) {

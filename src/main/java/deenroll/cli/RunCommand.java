@@ -71,12 +71,19 @@ final class RunCommand implements Callable<Integer> {
         try (Database db = ctx.open(settings)) {
             SchemaCheck.requireMigrated(db.dsl());
             StopSignal stop = new StopSignal();
-            Engine engine = Engine.on(db, ctx.alerts(settings, db), ctx.clock, stop);
+            Optional<ProgressLine> progress = ctx.stderrIsTerminal ? Optional.of(new ProgressLine(ctx.err)) : Optional.empty();
+            Engine quiet = Engine.on(db, ctx.alerts(settings, db), ctx.clock, stop);
+            Engine engine = progress.map(quiet::reporting).orElse(quiet);
             if (clientId.isPresent() && engine.client(clientId.get()).isEmpty()) {
                 throw new UsageException("--client-id: no client " + clientId.get() + " in this database");
             }
             IntSupplier work = () -> {
-                Invocation invocation = engine.run(request);
+                Invocation invocation;
+                try {
+                    invocation = engine.run(request);
+                } finally {
+                    progress.ifPresent(ProgressLine::clear);
+                }
                 if (invocation.status() == InvocationStatus.PAUSED && invocation.clients().isEmpty()) {
                     ctx.err.println("deenroll: " + new Pauses(db.dsl()).current().map(p -> "paused " + p.since()).orElse("paused")
                             + ": nothing was started; `deenroll resume` ends the pause, --ignore-pause runs anyway");

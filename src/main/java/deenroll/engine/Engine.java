@@ -48,19 +48,27 @@ public final class Engine {
     private final AlertSink alerts;
     private final Clock clock;
     private final StopSignal stop;
+    private final ProgressListener progress;
 
-    private Engine(Runs runs, Invocations invocations, AlertSink alerts, Clock clock, StopSignal stop) {
+    private Engine(Runs runs, Invocations invocations, AlertSink alerts, Clock clock, StopSignal stop,
+                   ProgressListener progress) {
         this.runs = runs;
         this.invocations = invocations;
         this.retries = new Retries(clock, stop);
         this.alerts = alerts;
         this.clock = clock;
         this.stop = stop;
+        this.progress = progress;
     }
 
     /** The engine on one database; close the database after the engine's last run. */
     public static Engine on(Database db, AlertSink alerts, Clock clock, StopSignal stop) {
-        return new Engine(new Runs(db.dsl()), new Invocations(db.dsl()), alerts, clock, stop);
+        return new Engine(new Runs(db.dsl()), new Invocations(db.dsl()), alerts, clock, stop, ProgressListener.NONE);
+    }
+
+    /** The same engine, telling {@code listener} where the work stands after each slice. */
+    public Engine reporting(ProgressListener listener) {
+        return new Engine(runs, invocations, alerts, clock, stop, listener);
     }
 
     public Invocation run(RunRequest request) {
@@ -79,7 +87,7 @@ public final class Engine {
         }
         StopReason reason;
         try (Heartbeat heartbeat = Heartbeat.start(invocations, invocationId, request.lease())) {
-            reason = work(invocationId, deadline, heartbeat);
+            reason = work(invocationId, started, deadline, heartbeat);
             if (reason != StopReason.ABANDONED) {
                 StopReason stopped = reason;
                 boolean finished = retries.call("closing the invocation", deadline.plus(CLOSING_GRACE),
@@ -103,7 +111,7 @@ public final class Engine {
      * elsewhere. The first call always happens: an invocation whose budget is
      * spent before any work (a tiny budget, a slow connect) must still make progress.
      */
-    private StopReason work(UUID id, Instant deadline, Heartbeat heartbeat) {
+    private StopReason work(UUID id, Instant started, Instant deadline, Heartbeat heartbeat) {
         for (boolean first = true; ; first = false) {
             if (!first && stop.requested()) {
                 return StopReason.SIGTERM;
@@ -129,6 +137,7 @@ public final class Engine {
                         () -> invocations.failInFlight(id, error));
                 continue;
             }
+            tellProgress(id, started, deadline);
             switch (state) {
                 case DONE:
                     return StopReason.DONE;
@@ -141,6 +150,18 @@ public final class Engine {
                 default:
                     break;
             }
+        }
+    }
+
+    /** A progress display never changes a run: whatever it throws is only logged. */
+    private void tellProgress(UUID id, Instant started, Instant deadline) {
+        try {
+            progress.sliceDone(() -> {
+                Instant now = clock.instant();
+                return invocations.progress(id, Duration.between(started, now), Duration.between(now, deadline));
+            });
+        } catch (RuntimeException e) {
+            LOG.debug("progress of invocation {} not shown", id, e);
         }
     }
 

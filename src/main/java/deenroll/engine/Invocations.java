@@ -14,6 +14,7 @@ import static deenroll.db.schema.Routines.deEnrollmentHeartbeat;
 import static deenroll.db.schema.Routines.deEnrollmentRunInvocation;
 import static deenroll.db.schema.Tables.DE_ENROLLMENT_INVOCATIONS;
 import static deenroll.db.schema.Tables.DE_ENROLLMENT_INVOCATION_PROGRESS;
+import static deenroll.db.schema.Tables.DE_ENROLLMENT_LIVE_INVOCATIONS;
 
 /**
  * The invocation's row in de_enrollment_invocations (0027) and the routines
@@ -73,6 +74,14 @@ final class Invocations {
      */
     DeEnrollmentInvocationProgressRecord where(UUID id) {
         return dsl.selectFrom(DE_ENROLLMENT_INVOCATION_PROGRESS(id)).fetchSingle();
+    }
+
+    /** Clients done of all, and the leads its runs de-enrolled so far: the numbers `status` shows, from its view. */
+    Progress progress(UUID id, Duration elapsed, Duration budgetLeft) {
+        var v = DE_ENROLLMENT_LIVE_INVOCATIONS;
+        var r = dsl.select(v.CLIENTS_DONE, v.CLIENTS_TOTAL, v.LEADS_DE_ENROLLED).from(v).where(v.INVOCATION_ID.eq(id))
+                .fetchSingle();
+        return new Progress(r.value1(), r.value2(), r.value3(), elapsed, budgetLeft);
     }
 
     DeEnrollmentInvocationsRecord row(UUID id) {

@@ -44,6 +44,7 @@ public final class HealthCheck {
         Map<String, Object> metrics = new LinkedHashMap<>();
         Optional<Pause> pause = new Pauses(dsl).current();
         metrics.put("paused", pause.map(Pause::json).orElse(null));
+        metrics.put("pausedHours", pause.map(p -> roundHours(p.age(now))).orElse(null));
 
         // a run whose process died is closed here too, so the hourly check reports it even between runs
         List<AbandonedRun> abandoned = new Runs(dsl).closeAbandoned();
@@ -56,6 +57,7 @@ public final class HealthCheck {
 
         OffsetDateTime lastRun = dsl.select(DSL.max(DE_ENROLLMENT_RUNS.RUN_AT)).from(DE_ENROLLMENT_RUNS).fetchOne(0, OffsetDateTime.class);
         metrics.put("lastRunAt", lastRun == null ? null : lastRun.toString());
+        metrics.put("hoursSinceLastRun", lastRun == null ? null : roundHours(Duration.between(lastRun, now)));
         // a pause explains a CRITICAL that stopped runs cause, unless it held already when the pause began
         Optional<OffsetDateTime> pausedAt = pause.map(Pause::pausedAt);
         List<Finding> explainedByPause = new ArrayList<>();
@@ -70,18 +72,21 @@ public final class HealthCheck {
         long success = 0;
         long partial = 0;
         long failed = 0;
+        long failedMax = 0;
         List<Finding> clientProblems = new ArrayList<>();
         for (var c : clients) {
             success += c.getSuccessfulRuns_24h();
             partial += c.getPartialRuns_24h();
             failed += c.getFailedRuns_24h();
+            failedMax = Math.max(failedMax, c.getFailedRuns_24h());
             Optional<Finding> overdue = clientSuccessFinding(now, c);
             overdue.ifPresent(clientProblems::add);
             if (overdue.isPresent() && pausedAt.filter(at -> clientSuccessFinding(at, c).isEmpty()).isPresent()) {
                 explainedByPause.add(overdue.get());
             }
-            if (c.getFailedRuns_24h() > limits.maxFailedRuns()) {
-                clientProblems.add(new Finding(Level.WARNING, "failed_runs",
+            Level failedRuns = limits.level(Measure.FAILED_RUNS, c.getFailedRuns_24h());
+            if (failedRuns != Level.OK) {
+                clientProblems.add(new Finding(failedRuns, "failed_runs",
                         "Client " + c.getClientName() + " has " + c.getFailedRuns_24h() + " failed runs in the last 24h"));
             }
         }
@@ -95,16 +100,18 @@ public final class HealthCheck {
                 .filter(h -> h != null).map(h -> Math.round(h.doubleValue() * 100) / 100.0)
                 .max(Double::compare).orElse(null));
         metrics.put("runs24h", Map.of("success", success, "partial", partial, "failed", failed));
+        metrics.put("failedRuns24hMaxPerClient", clients.isEmpty() ? null : failedMax);
 
         long finished = success + partial + failed;
         if (finished > 0) {
             // partial runs did their work within the budget; only failures count against the rate
             double rate = 100.0 * (finished - failed) / finished;
             metrics.put("successRate24hPercent", Math.round(rate * 10) / 10.0);
-            findings.add(rate < limits.minSuccessRatePercent()
-                    ? new Finding(Level.WARNING, "success_rate", String.format(Locale.ROOT,
-                            "Success rate in the last 24h is %.1f%% (%d of %d runs failed), below %.0f%%",
-                            rate, failed, finished, limits.minSuccessRatePercent()))
+            Level level = limits.level(Measure.SUCCESS_RATE, rate);
+            findings.add(level != Level.OK
+                    ? new Finding(level, "success_rate", String.format(Locale.ROOT,
+                            "Success rate in the last 24h is %.1f%% (%d of %d runs failed), %s",
+                            rate, failed, finished, breach(Measure.SUCCESS_RATE, level)))
                     : new Finding(Level.OK, "success_rate", String.format(Locale.ROOT,
                             "Success rate in the last 24h is %.1f%% (%d runs)", rate, finished)));
         }
@@ -115,9 +122,10 @@ public final class HealthCheck {
         Integer peak = clients.stream().map(r -> r.getMaxPeakMemoryMb()).filter(v -> v != null)
                 .max(Integer::compare).orElse(null);
         metrics.put("peakMemoryMb24h", peak);
-        if (peak != null && peak > limits.maxPeakMemoryMb()) {
-            findings.add(new Finding(Level.WARNING, "memory", "Peak memory of a run in the last 24h was "
-                    + peak + " MB, above " + limits.maxPeakMemoryMb() + " MB"));
+        Level memory = peak == null ? Level.OK : limits.level(Measure.PEAK_MEMORY, peak);
+        if (memory != Level.OK) {
+            findings.add(new Finding(memory, "memory", "Peak memory of a run in the last 24h was "
+                    + peak + " MB, " + breach(Measure.PEAK_MEMORY, memory, " MB")));
         }
         return new HealthReport(pause.map(p -> new PauseRule(limits).apply(p, now, clients.size(), findings,
                 explainedByPause)).orElse(findings), metrics);
@@ -128,11 +136,13 @@ public final class HealthCheck {
             return new Finding(Level.CRITICAL, NO_RUNS, "No de-enrollment run has ever been recorded");
         }
         Duration age = Duration.between(lastRun, now);
-        if (age.compareTo(limits.noRunWindow()) > 0) {
-            return new Finding(Level.CRITICAL, NO_RUNS, "No de-enrollment run in the last "
-                    + hours(limits.noRunWindow()) + " (last run " + minutes(age) + " ago)");
+        Level level = limits.level(Measure.HOURS_SINCE_LAST_RUN, age.toSeconds() / 3600.0);
+        if (level == Level.OK) {
+            return new Finding(Level.OK, NO_RUNS, "Last run " + minutes(age) + " ago");
         }
-        return new Finding(Level.OK, NO_RUNS, "Last run " + minutes(age) + " ago");
+        return new Finding(level, NO_RUNS, hoursText(limits.of(Measure.HOURS_SINCE_LAST_RUN).range(level).orElseThrow())
+                .map(window -> "No de-enrollment run in the last " + window + " (last run " + minutes(age) + " ago)")
+                .orElse("Last run " + minutes(age) + " ago, " + breach(Measure.HOURS_SINCE_LAST_RUN, level) + " hours"));
     }
 
     /** The client's "hours since last success" rule as it stands at {@code at}. */
@@ -140,18 +150,14 @@ public final class HealthCheck {
         if (c.getLastSuccess() == null) {
             // a client added since the last successful cycles is not overdue yet
             double ageHours = Duration.between(c.getClientCreatedAt(), at).toMinutes() / 60.0;
-            if (ageHours <= limits.maxHoursSinceSuccess()) {
-                return Optional.empty();
-            }
-            return Optional.of(new Finding(Level.CRITICAL, HOURS_SINCE_SUCCESS,
+            Level level = limits.level(Measure.HOURS_SINCE_SUCCESS, ageHours);
+            return level == Level.OK ? Optional.empty() : Optional.of(new Finding(level, HOURS_SINCE_SUCCESS,
                     "Client " + c.getClientName() + " has never run successfully"));
         }
         double hours = Duration.between(c.getLastSuccess(), at).toSeconds() / 3600.0;
-        if (hours > limits.maxHoursSinceSuccess()) {
-            return Optional.of(new Finding(Level.CRITICAL, HOURS_SINCE_SUCCESS,
-                    "Client " + c.getClientName() + " hasn't run successfully in " + (long) Math.floor(hours) + " hours"));
-        }
-        return Optional.empty();
+        Level level = limits.level(Measure.HOURS_SINCE_SUCCESS, hours);
+        return level == Level.OK ? Optional.empty() : Optional.of(new Finding(level, HOURS_SINCE_SUCCESS,
+                "Client " + c.getClientName() + " hasn't run successfully in " + (long) Math.floor(hours) + " hours"));
     }
 
     /** Eligible leads idle longer than the grace period (DESIGN §3 "stuck"). */
@@ -164,11 +170,9 @@ public final class HealthCheck {
         metrics.put("stuckLeads", stuck);
         String what = stuck + " stuck lead(s) (finished their sequence more than "
                 + limits.stuckGrace().toMinutes() + " min ago, still enrolled)";
-        if (stuck > limits.stuckCritical()) {
-            return new Finding(Level.CRITICAL, "stuck_leads", what + ", above " + limits.stuckCritical());
-        }
-        if (stuck > limits.stuckWarning()) {
-            return new Finding(Level.WARNING, "stuck_leads", what + ", above " + limits.stuckWarning());
+        Level level = limits.level(Measure.STUCK_LEADS, stuck);
+        if (level != Level.OK) {
+            return new Finding(level, "stuck_leads", what + ", " + breach(Measure.STUCK_LEADS, level));
         }
         return new Finding(Level.OK, "stuck_leads", stuck == 0 ? "No stuck leads" : what);
     }
@@ -189,13 +193,32 @@ public final class HealthCheck {
         }
         double seconds = r.get(0, Double.class);
         metrics.put("averageInvocationSeconds24h", Math.round(seconds * 10) / 10.0);
-        if (seconds > limits.maxAverageDuration().toSeconds()) {
-            return Optional.of(new Finding(Level.WARNING, "duration", String.format(Locale.ROOT,
-                    "Average processing time in the last 24h is %.1f min, above %d min",
-                    seconds / 60, limits.maxAverageDuration().toMinutes())));
+        Level level = limits.level(Measure.AVERAGE_DURATION, seconds);
+        if (level != Level.OK) {
+            return Optional.of(new Finding(level, "duration", String.format(Locale.ROOT,
+                    "Average processing time in the last 24h is %.1f s, %s",
+                    seconds, breach(Measure.AVERAGE_DURATION, level, " s"))));
         }
         return Optional.of(new Finding(Level.OK, "duration", String.format(Locale.ROOT,
                 "Average processing time in the last 24h is %.1f s", seconds)));
+    }
+
+    /** The words of the range {@code measure} broke at {@code level}: "above 100", "below 95%". */
+    private String breach(Measure measure, Level level) {
+        return breach(measure, level, measure.unit());
+    }
+
+    private String breach(Measure measure, Level level, String unit) {
+        return limits.of(measure).range(level).orElseThrow().describe(unit);
+    }
+
+    /** "2 hours" for a plain "above 2" range of hours, the SOP's wording; empty for any other range. */
+    static Optional<String> hoursText(Range hours) {
+        return hours.ceiling().stream().mapToObj(h -> hours(Duration.ofSeconds(Math.round(h * 3600)))).findFirst();
+    }
+
+    static double roundHours(Duration d) {
+        return Math.round(d.toSeconds() / 36.0) / 100.0;
     }
 
     static String hours(Duration d) {

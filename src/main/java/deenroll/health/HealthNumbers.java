@@ -28,6 +28,20 @@ public final class HealthNumbers {
         return metrics.get("runs24h") instanceof Map<?, ?> runs ? number(runs.get("failed")) : OptionalDouble.empty();
     }
 
+    /** The failed runs in 24h of the client with the most: what the failed-runs rule judges. */
+    public OptionalDouble failedRunsMaxPerClient() {
+        return number(metrics.get("failedRuns24hMaxPerClient"));
+    }
+
+    public OptionalDouble hoursSinceLastRun() {
+        return number(metrics.get("hoursSinceLastRun"));
+    }
+
+    /** How long the pause in force has lasted; empty when not paused. */
+    public OptionalDouble pausedHours() {
+        return number(metrics.get("pausedHours"));
+    }
+
     public OptionalDouble hoursSinceSuccessMax() {
         return number(metrics.get("hoursSinceSuccessMax"));
     }

@@ -2,7 +2,6 @@ package deenroll.health;
 
 import deenroll.control.Pause;
 
-import java.math.BigDecimal;
 import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
@@ -51,17 +50,24 @@ final class PauseRule {
 
     private Finding finding(Pause pause, OffsetDateTime now, int activeClients, boolean noRecentRun, int overdueClients) {
         Duration age = pause.age(now);
-        boolean tooLong = age.compareTo(limits.maxPause()) > 0;
+        Level byAge = limits.level(Measure.PAUSED_HOURS, age.toSeconds() / 3600.0);
+        boolean tooLong = byAge == Level.CRITICAL;
         List<String> leftOut = new ArrayList<>();
         if (noRecentRun) {
-            leftOut.add("no run in the last " + HealthCheck.hours(limits.noRunWindow()));
+            Range noRun = limits.of(Measure.HOURS_SINCE_LAST_RUN).critical().orElseThrow();
+            leftOut.add(HealthCheck.hoursText(noRun).map(window -> "no run in the last " + window)
+                    .orElse("hours since the last run " + noRun.describe("")));
         }
         if (overdueClients > 0) {
-            leftOut.add(overdueClients + " client(s) without a success in more than "
-                    + BigDecimal.valueOf(limits.maxHoursSinceSuccess()).stripTrailingZeros().toPlainString() + " h");
+            Range overdue = limits.of(Measure.HOURS_SINCE_SUCCESS).critical().orElseThrow();
+            leftOut.add(overdueClients + " client(s) " + overdue.ceiling().stream()
+                    .mapToObj(h -> "without a success in more than " + Range.number(h) + " h").findFirst()
+                    .orElse("with hours since success " + overdue.describe("")));
         }
+        Range maxPause = limits.of(Measure.PAUSED_HOURS).critical().orElse(null);
         String message = "⏸ De-enrollment paused "
-                + (tooLong ? "for " + HealthCheck.minutes(age) + ", longer than " + HealthCheck.hours(limits.maxPause()) + ", " : "")
+                + (tooLong ? "for " + HealthCheck.minutes(age) + ", " + HealthCheck.hoursText(maxPause)
+                        .map(window -> "longer than " + window).orElse(maxPause.describe(" h")) + ", " : "")
                 + pause.since()
                 + " — " + activeClients + " active client(s) waiting"
                 + (leftOut.isEmpty() ? "" : "; not raised while paused: " + String.join(" and ", leftOut))

@@ -1,6 +1,7 @@
 package deenroll.ops;
 
 import deenroll.config.UsageException;
+import deenroll.health.Measure;
 import deenroll.health.StuckLeads;
 import deenroll.health.Thresholds;
 import org.jooq.DSLContext;
@@ -35,7 +36,7 @@ public final class Reports {
                 + " coalesce(sum(leads_failed), 0) AS leads_failed"
                 + " FROM de_enrollment_runs WHERE run_at > now() - interval '24 hours'").fetchOneMap();
         // the health rules' own limits (Thresholds), so the morning check and health-check agree
-        double maxHours = Thresholds.DEFAULTS.maxHoursSinceSuccess();
+        double maxHours = Thresholds.DEFAULTS.of(Measure.HOURS_SINCE_SUCCESS).critical().orElseThrow().ceiling().orElseThrow();
         List<Map<String, Object>> attention = dsl.resultQuery("SELECT client_name, failed_runs_24h, hours_since_success, last_success"
                 + " FROM de_enrollment_health WHERE failed_runs_24h > 0 OR hours_since_success > {0}"
                 + " OR (last_success IS NULL AND client_created_at < now() - {0} * interval '1 hour')"

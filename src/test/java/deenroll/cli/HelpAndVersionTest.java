@@ -18,7 +18,7 @@ class HelpAndVersionTest {
         Cli.Result r = Cli.run(Map.of(), "--help");
 
         assertThat(r.exitCode()).isZero();
-        assertThat(r.out()).contains("run", "health-check", "migrate", "demo", "status", "pause", "resume");
+        assertThat(r.out()).contains("run", "health-check", "migrate", "demo", "status", "pause", "resume", "generate-completion");
         assertThat(r.out()).contains("DATABASE_URL", "DE_ENROLLMENT_BATCH_SIZE", "DE_ENROLLMENT_MAX_RUNTIME",
                 "DE_ENROLLMENT_ALERT_WEBHOOK", "LOG_LEVEL", "PGHOST");
         assertThat(r.out()).containsIgnoringCase("exit codes");
@@ -45,6 +45,13 @@ class HelpAndVersionTest {
 
         assertThat(r.exitCode()).isZero();
         assertThat(r.out()).contains("OK", "WARNING", "CRITICAL", "UNKNOWN", "--stuck-warning", "--max-pause-hours");
+        // every measure by the label -w/-c and perfdata use, with its default ranges, and the range syntax
+        assertThat(r.out()).contains("-w, --warning=LABEL=RANGE", "-c, --critical=LABEL=RANGE", "-t, --timeout=SECONDS",
+                "[@][start:][end]");
+        for (deenroll.health.Measure m : deenroll.health.Measure.values()) {
+            assertThat(r.out()).containsPattern("(?m)^\\s+" + m.label() + "\\s+");
+        }
+        assertThat(r.out()).containsPattern("stuck_leads\\s+100\\s+500").containsPattern("success_rate_24h\\s+95:\\s+-");
     }
 
     @Test

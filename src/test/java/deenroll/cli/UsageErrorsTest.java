@@ -92,6 +92,16 @@ class UsageErrorsTest {
                 Arguments.of(Map.of(), List.of("health-check", "--stuck-warning", "abc"), "--stuck-warning"),
                 Arguments.of(Map.of(), List.of("health-check", "--stuck-warning", "10", "--stuck-critical", "5"),
                         "--stuck-critical"),
+                Arguments.of(Map.of(), List.of("health-check", "-w", "stuck_leads=10:5"), "-w stuck_leads"),
+                Arguments.of(Map.of(), List.of("health-check", "-c", "stuck_leads=lots"), "-c stuck_leads"),
+                Arguments.of(Map.of(), List.of("health-check", "-w", "stuck=10"), "-w stuck"),
+                Arguments.of(Map.of(), List.of("health-check", "-w", "paused_hours=1"), "-w paused_hours"),
+                Arguments.of(Map.of(), List.of("health-check", "-w", "stuck_leads=10", "--stuck-warning", "20"),
+                        "--stuck-warning"),
+                Arguments.of(Map.of(), List.of("health-check", "-w", "success_rate_24h=90:", "-c", "success_rate_24h=95:"),
+                        "-c success_rate_24h"),
+                Arguments.of(Map.of(), List.of("health-check", "-t", "0"), "--timeout"),
+                Arguments.of(Map.of(), List.of("health-check", "-t", "soon"), "-t"),
                 Arguments.of(Map.of("DE_ENROLLMENT_ALERT_WEBHOOK", "ftp://h/x"), List.of("health-check"),
                         "DE_ENROLLMENT_ALERT_WEBHOOK"));
     }

@@ -7,6 +7,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -70,5 +73,25 @@ class HealthCheckTest {
         assertThat(report.level()).isEqualTo(Level.WARNING);
         assertThat(report.findings()).extracting(Finding::line)
                 .contains("⚠️ Success rate in the last 24h is 75.0% (1 of 4 runs failed), below 95%");
+    }
+
+    @Test
+    void eachRuleIsJudgedByItsRangesAndTheWordsNameTheRangeBroken() {
+        new RunHistory(db).finished(acme, "success", "5 minutes", 1);
+        // 3 stuck leads; a warning range that alerts inside 1..5, and a critical one for the last run's age
+        Thresholds limits = new Thresholds(Map.of(
+                Measure.STUCK_LEADS, new Limits(Optional.of(Range.parse("@1:5")), Optional.empty()),
+                Measure.HOURS_SINCE_LAST_RUN, new Limits(Optional.empty(), Optional.of(Range.parse("~:0.05")))),
+                Duration.ofMinutes(30));
+
+        HealthReport report = new HealthCheck(db.db().dsl(), limits).evaluate();
+
+        assertThat(report.level()).isEqualTo(Level.CRITICAL);
+        assertThat(report.findings()).extracting(Finding::line).contains(
+                "⚠️ 3 stuck lead(s) (finished their sequence more than 30 min ago, still enrolled), between 1 and 5",
+                "❌ No de-enrollment run in the last 3 minutes (last run 5 min ago)");
+        // measures left out keep their defaults
+        assertThat(limits.of(Measure.PEAK_MEMORY)).isEqualTo(Measure.PEAK_MEMORY.defaults());
+        assertThat(report.metrics()).containsEntry("failedRuns24hMaxPerClient", 0L).containsKey("hoursSinceLastRun");
     }
 }
