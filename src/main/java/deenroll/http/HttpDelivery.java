@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
+import java.util.Optional;
 
 /**
  * Sends one HTTP request to a monitoring endpoint (alert webhook, Pushgateway,
@@ -44,13 +45,9 @@ public final class HttpDelivery {
     }
 
     public Outcome send(String method, URI url, String contentType, byte[] body) {
-        HttpRequest.Builder request = HttpRequest.newBuilder(withoutUserInfo(url))
+        HttpRequest.Builder request = request(url)
                 .header("Content-Type", contentType)
                 .method(method, HttpRequest.BodyPublishers.ofByteArray(body));
-        if (url.getRawUserInfo() != null) {
-            request.header("Authorization", "Basic " + Base64.getEncoder()
-                    .encodeToString(decode(url.getRawUserInfo()).getBytes(StandardCharsets.UTF_8)));
-        }
         Instant deadline = Instant.now().plus(total);
         Duration backoff = firstBackoff;
         int attempts = 0;
@@ -90,6 +87,32 @@ public final class HttpDelivery {
             }
             backoff = backoff.multipliedBy(2);
         }
+    }
+
+    /**
+     * The body of a GET that answered 200 in one attempt, or empty: a read
+     * that fails is not retried, the caller goes on without what it asked.
+     */
+    public Optional<byte[]> get(URI url) {
+        try {
+            HttpResponse<byte[]> response = http.send(request(url).timeout(attemptTimeout).GET().build(),
+                    HttpResponse.BodyHandlers.ofByteArray());
+            return response.statusCode() == 200 ? Optional.of(response.body()) : Optional.empty();
+        } catch (IOException | IllegalArgumentException e) {
+            return Optional.empty();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Optional.empty();
+        }
+    }
+
+    private static HttpRequest.Builder request(URI url) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(withoutUserInfo(url));
+        if (url.getRawUserInfo() != null) {
+            request.header("Authorization", "Basic " + Base64.getEncoder()
+                    .encodeToString(decode(url.getRawUserInfo()).getBytes(StandardCharsets.UTF_8)));
+        }
+        return request;
     }
 
     /** The part of a URL that may be logged: webhook and ping URLs carry their token in the path. */
