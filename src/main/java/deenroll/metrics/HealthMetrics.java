@@ -16,6 +16,9 @@ import java.util.List;
  */
 public final class HealthMetrics {
 
+    /** The health check counts memory in MB of 2^20 bytes (PeakMemory); Prometheus in bytes. */
+    static final double MIB = 1024 * 1024;
+
     private HealthMetrics() {
     }
 
@@ -35,6 +38,8 @@ public final class HealthMetrics {
                 "Hours since the last success of the active client that waited longest", v)));
         n.averageSeconds().ifPresent(v -> metrics.add(RunMetrics.gauge("deenroll_health_average_run_seconds_24h",
                 "Average wall time of an invocation in the last 24h", v)));
+        n.peakMemoryMb().ifPresent(v -> metrics.add(RunMetrics.gauge("deenroll_health_peak_memory_24h_bytes",
+                "Highest peak resident memory of a run in the last 24h", v * MIB)));
         // 0 rather than absent when not paused: the Pushgateway keeps a series the health check stops sending
         n.pausedSeconds(now).ifPresent(v -> metrics.add(RunMetrics.gauge("deenroll_health_paused_seconds",
                 "How long de-enrollment had been paused (deenroll pause) when the health check ran; 0 when it was not", v)));

@@ -96,7 +96,7 @@ public final class RunMetrics {
         return counter.build();
     }
 
-    private static int statusValue(RunStatus status) {
+    static int statusValue(RunStatus status) {
         return switch (status) {
             case SUCCESS -> 0;
             case PARTIAL, RUNNING -> 1;
