@@ -146,6 +146,18 @@ class MetricsFileTest {
     }
 
     @Test
+    void healthCheckSaysHowLongDeEnrollmentHasBeenPaused() throws Exception {
+        Path file = dir.resolve("deenroll-health.prom");
+        assertThat(Cli.run(db, "pause", "--reason", "maintenance").exitCode()).isZero();
+        db.sql("UPDATE de_enrollment_pauses SET paused_at = now() - interval '25 hours'");
+
+        assertThat(Cli.run(db, "health-check", "--metrics-file", file.toString()).exitCode()).isEqualTo(2);
+
+        double seconds = Double.parseDouble(sample(Files.readString(file), "deenroll_health_paused_seconds"));
+        assertThat(seconds).isBetween(25 * 3600.0, 25 * 3600.0 + 600);
+    }
+
+    @Test
     void aDryRunWritesNoMetrics() {
         Path file = dir.resolve("deenroll.prom");
 
