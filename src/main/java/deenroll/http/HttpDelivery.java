@@ -2,7 +2,6 @@ package deenroll.http;
 
 import java.io.IOException;
 import java.net.URI;
-import java.net.URISyntaxException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -120,16 +119,13 @@ public final class HttpDelivery {
         return url.getScheme() + "://" + url.getHost() + (url.getPort() < 0 ? "" : ":" + url.getPort());
     }
 
+    /** The URL as sent: its raw (still encoded) path and query as given, so a token's {@code %26} stays one. */
     private static URI withoutUserInfo(URI url) {
         if (url.getRawUserInfo() == null) {
             return url;
         }
-        try {
-            return new URI(url.getScheme(), null, url.getHost(), url.getPort(), url.getRawPath() == null ? null : url.getPath(),
-                    url.getQuery(), url.getFragment());
-        } catch (URISyntaxException e) {
-            throw new IllegalArgumentException("URL without credentials", e);
-        }
+        return URI.create(url.getScheme() + "://" + url.getHost() + (url.getPort() < 0 ? "" : ":" + url.getPort())
+                + (url.getRawPath() == null ? "" : url.getRawPath()) + (url.getRawQuery() == null ? "" : "?" + url.getRawQuery()));
     }
 
     private static String decode(String userInfo) {
