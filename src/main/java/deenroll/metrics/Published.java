@@ -13,8 +13,8 @@ import java.util.regex.Pattern;
 /**
  * What an output (the metrics file, the Pushgateway's group) holds from the
  * runs before, that the next run carries forward: the last success time, which
- * only a success may move, and the running total of leads de-enrolled by
- * outcome, which each run adds to. {@link #NOTHING} when the output is new or
+ * only a success may move (the file's: a file is replaced whole), and the
+ * running total of leads de-enrolled by outcome, which each run adds to. {@link #NOTHING} when the output is new or
  * cannot be read: the total then starts again from this run, which Prometheus'
  * {@code rate()} and {@code increase()} take for a counter reset.
  */
@@ -50,7 +50,12 @@ public record Published(OptionalDouble lastSuccess, Map<String, Double> deEnroll
         return new Published(lastSuccess, totals);
     }
 
-    /** From the Pushgateway's {@code /api/v1/metrics}: the group whose only grouping label is {@code job}. */
+    /**
+     * From the Pushgateway's {@code /api/v1/metrics}: the running total of the
+     * group whose only grouping label is {@code job}. Not its last success time:
+     * a run that did not succeed POSTs without one and the group keeps its own,
+     * while one sent back could undo a success pushed since it was read.
+     */
     static Published fromPushgateway(byte[] apiResponse, String job) {
         JsonNode groups;
         try {
@@ -61,26 +66,22 @@ public record Published(OptionalDouble lastSuccess, Map<String, Double> deEnroll
         for (JsonNode group : groups) {
             JsonNode labels = group.path("labels");
             if (labels.size() == 1 && job.equals(labels.path("job").asText())) {
-                return fromGroup(group);
+                return totalOf(group);
             }
         }
         return NOTHING;
     }
 
-    private static Published fromGroup(JsonNode group) {
+    private static Published totalOf(JsonNode group) {
+        Map<String, Double> totals = new TreeMap<>();
         try {
-            OptionalDouble lastSuccess = OptionalDouble.empty();
-            for (JsonNode sample : group.path(RunMetrics.LAST_SUCCESS).path("metrics")) {
-                lastSuccess = OptionalDouble.of(Double.parseDouble(sample.path("value").asText()));
-            }
-            Map<String, Double> totals = new TreeMap<>();
             for (JsonNode sample : group.path(RunMetrics.DE_ENROLLED_TOTAL).path("metrics")) {
                 totals.put(sample.path("labels").path("outcome").asText(), Double.parseDouble(sample.path("value").asText()));
             }
-            return new Published(lastSuccess, totals);
         } catch (NumberFormatException e) {
             return NOTHING;
         }
+        return new Published(OptionalDouble.empty(), totals);
     }
 
     private static String unescape(String labelValue) {

@@ -101,6 +101,21 @@ class PushgatewayTest {
     }
 
     @Test
+    void aFailureReadsBackTheCounterButNeverSendsBackTheLastSuccessTime() throws Exception {
+        db.sql("CREATE FUNCTION test_fail() RETURNS trigger LANGUAGE plpgsql AS $$"
+                + " BEGIN RAISE EXCEPTION 'test: broken' USING ERRCODE = 'query_canceled'; END $$;"
+                + " CREATE TRIGGER test_fail AFTER UPDATE ON campaigns FOR EACH ROW EXECUTE FUNCTION test_fail();");
+        try (HttpRecorder gateway = new HttpRecorder(200).answeringGets(GROUP)) {
+            assertThat(Cli.run(db, "run", "--pushgateway", gateway.url("/pg")).exitCode()).isEqualTo(1);
+
+            HttpRecorder.Request push = pushes(gateway).get(0);
+            assertThat(push.method()).isEqualTo("POST");
+            assertThat(push.body()).doesNotContain("deenroll_last_success_timestamp_seconds")
+                    .contains("deenroll_leads_de_enrolled_total{outcome=\"completed\"} 40.0");
+        }
+    }
+
+    @Test
     void aGroupThatCannotBeReadStartsTheCounterAgainWithoutFailingTheRun() throws Exception {
         try (HttpRecorder gateway = new HttpRecorder(200).answeringGets("not json")) {
             Cli.Result r = Cli.run(db, "run", "--pushgateway", gateway.url("/pg"));
