@@ -9,7 +9,7 @@
 # embedded PostgreSQL), run by the Maven profile -Pprometheus.
 #
 #   apt-get install -y prometheus prometheus-node-exporter prometheus-pushgateway   # as root, once
-#   deploy/prometheus/test.sh                                                        # about 35 s of tests
+#   deploy/prometheus/test.sh                                                        # about 30 s of tests
 #
 # Without the programs it says so and exits 0 (.ci/run calls it on every machine).
 set -euo pipefail
