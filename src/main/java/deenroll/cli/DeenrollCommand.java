@@ -25,7 +25,7 @@ import java.util.concurrent.Callable;
                 "  DE_ENROLLMENT_ALERT_REPEAT     minutes before a condition that still holds is alerted again (default 60)",
                 "  DE_ENROLLMENT_METRICS_FILE     Prometheus textfile (node_exporter), replaced atomically",
                 "  DE_ENROLLMENT_PUSHGATEWAY_URL  Prometheus Pushgateway, metrics grouped by job",
-                "  DE_ENROLLMENT_PING_URL         dead-man switch: URL/start, then URL/<exit code> (healthchecks.io)",
+                "  DE_ENROLLMENT_PING_URL         dead-man switch: URL/start, then URL/<exit code>, ?rid=<invocation id> (healthchecks.io)",
                 "  DE_ENROLLMENT_STATEMENT_TIMEOUT  per-statement timeout in ms (default 300000)",
                 "  DE_ENROLLMENT_LEASE            heartbeat lease in ms: silent this long, an invocation is taken for dead (default 90000)",
                 "  DE_ENROLLMENT_CONNECT_TIMEOUT  connection timeout in ms (default 5000)",

@@ -97,7 +97,7 @@ final class HealthCheckCommand implements Callable<Integer> {
         try {
             print(report, limits);
             if (metrics.any()) {
-                metrics.publish(JOB, HealthMetrics.of(report));
+                metrics.publish(JOB, HealthMetrics.of(report, ctx.clock.instant()));
             }
             alert(report, ctx.alerts(settings, db));
         } finally {

@@ -65,7 +65,8 @@ final class RunCommand implements Callable<Integer> {
         CliContext.Settings settings = ctx.settings(common);
         RunRequest request = new RunRequest(clientId, clientId.isPresent() ? RunType.MANUAL : RunType.SCHEDULED,
                 batchSize, budget, ctx.config.lease(options.lease), options.ignorePause, options.dryRun);
-        RunMonitoring monitoring = monitoring(ctx, options, monitoringOptions);
+        UUID invocationId = UUID.randomUUID();
+        RunMonitoring monitoring = monitoring(ctx, options, monitoringOptions, invocationId);
 
         monitoring.started();
         try (Database db = ctx.open(settings)) {
@@ -80,7 +81,7 @@ final class RunCommand implements Callable<Integer> {
             IntSupplier work = () -> {
                 Invocation invocation;
                 try {
-                    invocation = engine.run(request);
+                    invocation = engine.run(invocationId, request);
                 } finally {
                     progress.ifPresent(ProgressLine::clear);
                 }
@@ -102,14 +103,15 @@ final class RunCommand implements Callable<Integer> {
         }
     }
 
-    private static RunMonitoring monitoring(CliContext ctx, RunOptions options, MonitoringOptions monitoringOptions) {
+    private static RunMonitoring monitoring(CliContext ctx, RunOptions options, MonitoringOptions monitoringOptions,
+                                            UUID invocationId) {
         MetricsOutputs metrics = ctx.metrics(monitoringOptions);
         Optional<DeadManSwitch> ping = ctx.config.pingUrl(options.pingUrl)
                 .map(url -> new DeadManSwitch(url, HttpDelivery.standard()));
         if (options.dryRun) {
-            return new RunMonitoring(Optional.empty(), new MetricsOutputs(Optional.empty(), Optional.empty()), ctx.clock);
+            return new RunMonitoring(invocationId, Optional.empty(), new MetricsOutputs(Optional.empty(), Optional.empty()), ctx.clock);
         }
-        return new RunMonitoring(ping, metrics, ctx.clock);
+        return new RunMonitoring(invocationId, ping, metrics, ctx.clock);
     }
 
     static int exitCode(Invocation invocation) {

@@ -10,9 +10,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Clock;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.UUID;
 import java.util.function.IntSupplier;
 
 /**
@@ -25,19 +27,22 @@ final class RunMonitoring {
     static final String JOB = "deenroll";
     private static final Logger LOG = LoggerFactory.getLogger(RunMonitoring.class);
 
+    private final UUID invocationId;
     private final Optional<DeadManSwitch> ping;
     private final MetricsOutputs metrics;
     private final Clock clock;
     private boolean told;
 
-    RunMonitoring(Optional<DeadManSwitch> ping, MetricsOutputs metrics, Clock clock) {
+    /** {@code invocationId}: the one the engine will run under, named by the pings before it exists. */
+    RunMonitoring(UUID invocationId, Optional<DeadManSwitch> ping, MetricsOutputs metrics, Clock clock) {
+        this.invocationId = invocationId;
         this.ping = ping;
         this.metrics = metrics;
         this.clock = clock;
     }
 
     void started() {
-        ping.ifPresent(DeadManSwitch::start);
+        ping.ifPresent(p -> p.start(invocationId));
     }
 
     /** The run finished with a result; {@code stuckLeads} is asked only when metrics are published. */
@@ -48,10 +53,12 @@ final class RunMonitoring {
         told = true;
         if (metrics.any()) {
             // a paused run exits 0 too, but de-enrolled nothing: it is no success
-            metrics.publish(JOB, RunMetrics.of(invocation, exitCode, stuck(stuckLeads), clock.instant(),
-                    invocation.status() == InvocationStatus.SUCCESS));
+            boolean succeeded = invocation.status() == InvocationStatus.SUCCESS;
+            OptionalInt stuck = stuck(stuckLeads);
+            Instant now = clock.instant();
+            metrics.publishRun(JOB, succeeded, previous -> RunMetrics.of(invocation, exitCode, stuck, now, succeeded, previous));
         }
-        ping.ifPresent(p -> p.finish(exitCode, String.join("\n", RunReport.lines(invocation))));
+        ping.ifPresent(p -> p.finish(invocationId, exitCode, String.join("\n", RunReport.lines(invocation))));
     }
 
     private static OptionalInt stuck(IntSupplier stuckLeads) {
@@ -69,6 +76,10 @@ final class RunMonitoring {
             return;
         }
         told = true;
-        ping.ifPresent(p -> p.finish(exitCode, String.join("\n", List.of("deenroll run failed before processing:", message))));
+        if (metrics.any()) {
+            Instant now = clock.instant();
+            metrics.publishRun(JOB, false, previous -> RunMetrics.ofRunWithoutResult(exitCode, now, previous));
+        }
+        ping.ifPresent(p -> p.finish(invocationId, exitCode, String.join("\n", List.of("deenroll run failed before processing:", message))));
     }
 }

@@ -18,7 +18,7 @@ public final class RunOptions {
     String batchSize;
 
     @Option(names = "--ping-url", paramLabel = "URL",
-            description = "dead-man switch (healthchecks.io style): POST URL/start, then URL/<exit code> with a short log (env DE_ENROLLMENT_PING_URL)")
+            description = "dead-man switch (healthchecks.io): POST URL/start, then URL/<exit code> with a short log, both ?rid=<invocation id> (env DE_ENROLLMENT_PING_URL)")
     String pingUrl;
 
     @Option(names = "--ignore-pause",

@@ -72,9 +72,13 @@ public final class Engine {
     }
 
     public Invocation run(RunRequest request) {
+        return run(UUID.randomUUID(), request);
+    }
+
+    /** {@code invocationId}: chosen by the caller when it must name the invocation before it starts (the dead-man ping's run id). */
+    public Invocation run(UUID invocationId, RunRequest request) {
         Instant started = clock.instant();
         Instant deadline = started.plus(request.budget());
-        UUID invocationId = UUID.randomUUID();
         if (request.dryRun()) {
             List<ClientRun> predicted = runs.clientsToRun(request.clientId()).stream().map(this::dryRun).toList();
             return new Invocation(invocationId, request.runType(), true, StopReason.DONE, predicted, List.of(), List.of(),

@@ -1,5 +1,9 @@
 package deenroll.health;
 
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import java.util.Map;
 import java.util.OptionalDouble;
 
@@ -52,6 +56,17 @@ public final class HealthNumbers {
 
     public OptionalDouble peakMemoryMb() {
         return number(metrics.get("peakMemoryMb24h"));
+    }
+
+    /** How long de-enrollment had been paused at {@code now}, 0 when it was not; empty when the check could not tell. */
+    public OptionalDouble pausedSeconds(Instant now) {
+        if (!metrics.containsKey("paused")) {
+            return OptionalDouble.empty();
+        }
+        if (metrics.get("paused") instanceof Map<?, ?> pause && pause.get("pausedAt") instanceof String at) {
+            return OptionalDouble.of(Math.max(0, Duration.between(OffsetDateTime.parse(at), now.atOffset(ZoneOffset.UTC)).toMillis() / 1000.0));
+        }
+        return OptionalDouble.of(0);
     }
 
     private static OptionalDouble number(Object value) {

@@ -2,7 +2,6 @@ package deenroll.http;
 
 import java.io.IOException;
 import java.net.URI;
-import java.net.URISyntaxException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -10,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
+import java.util.Optional;
 
 /**
  * Sends one HTTP request to a monitoring endpoint (alert webhook, Pushgateway,
@@ -44,13 +44,9 @@ public final class HttpDelivery {
     }
 
     public Outcome send(String method, URI url, String contentType, byte[] body) {
-        HttpRequest.Builder request = HttpRequest.newBuilder(withoutUserInfo(url))
+        HttpRequest.Builder request = request(url)
                 .header("Content-Type", contentType)
                 .method(method, HttpRequest.BodyPublishers.ofByteArray(body));
-        if (url.getRawUserInfo() != null) {
-            request.header("Authorization", "Basic " + Base64.getEncoder()
-                    .encodeToString(decode(url.getRawUserInfo()).getBytes(StandardCharsets.UTF_8)));
-        }
         Instant deadline = Instant.now().plus(total);
         Duration backoff = firstBackoff;
         int attempts = 0;
@@ -92,21 +88,44 @@ public final class HttpDelivery {
         }
     }
 
+    /**
+     * The body of a GET that answered 200 in one attempt, or empty: a read
+     * that fails is not retried, the caller goes on without what it asked.
+     */
+    public Optional<byte[]> get(URI url) {
+        try {
+            HttpResponse<byte[]> response = http.send(request(url).timeout(attemptTimeout).GET().build(),
+                    HttpResponse.BodyHandlers.ofByteArray());
+            return response.statusCode() == 200 ? Optional.of(response.body()) : Optional.empty();
+        } catch (IOException | IllegalArgumentException e) {
+            return Optional.empty();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Optional.empty();
+        }
+    }
+
+    private static HttpRequest.Builder request(URI url) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(withoutUserInfo(url));
+        if (url.getRawUserInfo() != null) {
+            request.header("Authorization", "Basic " + Base64.getEncoder()
+                    .encodeToString(decode(url.getRawUserInfo()).getBytes(StandardCharsets.UTF_8)));
+        }
+        return request;
+    }
+
     /** The part of a URL that may be logged: webhook and ping URLs carry their token in the path. */
     public static String describe(URI url) {
         return url.getScheme() + "://" + url.getHost() + (url.getPort() < 0 ? "" : ":" + url.getPort());
     }
 
+    /** The URL as sent: its raw (still encoded) path and query as given, so a token's {@code %26} stays one. */
     private static URI withoutUserInfo(URI url) {
         if (url.getRawUserInfo() == null) {
             return url;
         }
-        try {
-            return new URI(url.getScheme(), null, url.getHost(), url.getPort(), url.getRawPath() == null ? null : url.getPath(),
-                    url.getQuery(), url.getFragment());
-        } catch (URISyntaxException e) {
-            throw new IllegalArgumentException("URL without credentials", e);
-        }
+        return URI.create(url.getScheme() + "://" + url.getHost() + (url.getPort() < 0 ? "" : ":" + url.getPort())
+                + (url.getRawPath() == null ? "" : url.getRawPath()) + (url.getRawQuery() == null ? "" : "?" + url.getRawQuery()));
     }
 
     private static String decode(String userInfo) {

@@ -5,6 +5,7 @@ import deenroll.health.HealthReport;
 import io.prometheus.metrics.model.snapshots.MetricSnapshot;
 import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -15,10 +16,14 @@ import java.util.List;
  */
 public final class HealthMetrics {
 
+    /** The health check counts memory in MB of 2^20 bytes (PeakMemory); Prometheus in bytes. */
+    static final double MIB = 1024 * 1024;
+
     private HealthMetrics() {
     }
 
-    public static MetricSnapshots of(HealthReport report) {
+    /** {@code now}: when the check ran, for the pause's age. */
+    public static MetricSnapshots of(HealthReport report, Instant now) {
         List<MetricSnapshot> metrics = new ArrayList<>();
         metrics.add(RunMetrics.gauge("deenroll_health_status",
                 "Result of the last health check: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN", report.level().exitCode()));
@@ -33,6 +38,11 @@ public final class HealthMetrics {
                 "Hours since the last success of the active client that waited longest", v)));
         n.averageSeconds().ifPresent(v -> metrics.add(RunMetrics.gauge("deenroll_health_average_run_seconds_24h",
                 "Average wall time of an invocation in the last 24h", v)));
+        n.peakMemoryMb().ifPresent(v -> metrics.add(RunMetrics.gauge("deenroll_health_peak_memory_24h_bytes",
+                "Highest peak resident memory of a run in the last 24h", v * MIB)));
+        // 0 rather than absent when not paused: the Pushgateway keeps a series the health check stops sending
+        n.pausedSeconds(now).ifPresent(v -> metrics.add(RunMetrics.gauge("deenroll_health_paused_seconds",
+                "How long de-enrollment had been paused (deenroll pause) when the health check ran; 0 when it was not", v)));
         return new MetricSnapshots(metrics);
     }
 }

@@ -10,8 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.List;
-import java.util.OptionalDouble;
 
 /**
  * A metrics file for node_exporter's textfile collector. It is written to a
@@ -49,23 +47,12 @@ public final class MetricsFile {
         }
     }
 
-    /** The value of an unlabelled sample in the file as it is now, if there. */
-    public OptionalDouble value(String metric) {
-        List<String> lines;
+    /** What the file holds now; {@link Published#NOTHING} when there is none or it cannot be read. */
+    public Published published() {
         try {
-            lines = Files.readAllLines(file);
+            return Published.fromText(Files.readString(file));
         } catch (IOException e) {
-            return OptionalDouble.empty();
+            return Published.NOTHING;
         }
-        for (String line : lines) {
-            if (line.startsWith(metric + " ")) {
-                try {
-                    return OptionalDouble.of(Double.parseDouble(line.substring(metric.length() + 1).trim()));
-                } catch (NumberFormatException e) {
-                    return OptionalDouble.empty();
-                }
-            }
-        }
-        return OptionalDouble.empty();
     }
 }

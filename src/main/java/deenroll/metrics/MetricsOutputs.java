@@ -1,16 +1,13 @@
 package deenroll.metrics;
 
 import deenroll.http.HttpDelivery;
-import io.prometheus.metrics.model.snapshots.MetricSnapshot;
 import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Optional;
-import java.util.OptionalDouble;
+import java.util.function.Function;
 
 /**
  * Where a command's metrics go: a textfile, a Pushgateway, both or neither.
@@ -33,16 +30,26 @@ public final class MetricsOutputs {
         return file.isPresent() || pushgateway.isPresent();
     }
 
-    /**
-     * Publishes under {@code job}. Without {@link RunMetrics#LAST_SUCCESS} (a run
-     * that did not succeed) the last success time already published stays: the
-     * file keeps its old value, the Pushgateway push only adds (POST).
-     */
+    /** Publishes metrics that stand alone (the health check's): the file is replaced, the Pushgateway's group added to. */
     public void publish(String job, MetricSnapshots metrics) {
-        boolean complete = metrics.stream().anyMatch(m -> m.getMetadata().getPrometheusName().equals(RunMetrics.LAST_SUCCESS));
+        publish(job, false, previous -> metrics, false);
+    }
+
+    /**
+     * Publishes a run's metrics, made from what each output already holds
+     * ({@link Published}): the file's previous contents, the Pushgateway's group.
+     * {@code succeeded}: the run replaces the job's group (PUT); any other run
+     * only adds (POST), so the Pushgateway keeps the last success time even
+     * when it could not be read back.
+     */
+    public void publishRun(String job, boolean succeeded, Function<Published, MetricSnapshots> metrics) {
+        publish(job, succeeded, metrics, true);
+    }
+
+    private void publish(String job, boolean replaceGroup, Function<Published, MetricSnapshots> metrics, boolean carry) {
         file.ifPresent(f -> {
             try {
-                f.write(complete ? metrics : withPrevious(f, metrics));
+                f.write(metrics.apply(carry ? f.published() : Published.NOTHING));
                 LOG.debug("metrics written to {}", f.path());
             } catch (IOException | RuntimeException e) {
                 LOG.warn("metrics file {} not written: {}", f.path(), e.getClass().getSimpleName()
@@ -52,7 +59,7 @@ public final class MetricsOutputs {
         pushgateway.ifPresent(p -> {
             HttpDelivery.Outcome outcome;
             try {
-                outcome = p.push(job, metrics, complete);
+                outcome = p.push(job, metrics.apply(carry ? p.published(job) : Published.NOTHING), replaceGroup);
             } catch (RuntimeException e) {
                 outcome = new HttpDelivery.Outcome(false, 0, 0, e.getClass().getSimpleName());
             }
@@ -62,16 +69,5 @@ public final class MetricsOutputs {
                 LOG.warn("metrics push to {} failed: {}", HttpDelivery.describe(p.url()), outcome.problem());
             }
         });
-    }
-
-    private static MetricSnapshots withPrevious(MetricsFile f, MetricSnapshots metrics) {
-        OptionalDouble previous = f.value(RunMetrics.LAST_SUCCESS);
-        if (previous.isEmpty()) {
-            return metrics;
-        }
-        List<MetricSnapshot> all = new ArrayList<>();
-        all.add(RunMetrics.gauge(RunMetrics.LAST_SUCCESS, RunMetrics.LAST_SUCCESS_HELP, previous.getAsDouble()));
-        metrics.forEach(all::add);
-        return new MetricSnapshots(all);
     }
 }

@@ -90,4 +90,18 @@ class HttpDeliveryTest {
             assertThat(HttpDelivery.describe(url)).doesNotContain("s3cr").doesNotContain("/metrics");
         }
     }
+
+    @Test
+    void withCredentialsInTheUrlItsEncodedQueryIsSentAsGiven() throws Exception {
+        try (HttpRecorder server = new HttpRecorder(200)) {
+            URI url = URI.create(server.url("/ping/a%2Fb/0?token=x%26y&rid=1").replace("http://", "http://hc:pw@"));
+
+            delivery(Duration.ofSeconds(2), Duration.ofSeconds(5)).send("POST", url, "text/plain", BODY);
+
+            HttpRecorder.Request request = server.requests().get(0);
+            assertThat(request.path()).isEqualTo("/ping/a%2Fb/0");
+            assertThat(request.query()).isEqualTo("token=x%26y&rid=1");
+            assertThat(request.authorization()).isNotNull();
+        }
+    }
 }

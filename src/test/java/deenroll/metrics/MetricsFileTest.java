@@ -17,7 +17,10 @@ import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** --metrics-file writes node_exporter's textfile format, whole, and keeps the last success time across failures. */
+/**
+ * --metrics-file writes node_exporter's textfile format, whole; it keeps the
+ * last success time across failures and adds each run to the counter it held.
+ */
 class MetricsFileTest {
 
     @TempDir
@@ -90,6 +93,43 @@ class MetricsFileTest {
     }
 
     @Test
+    void theCounterAddsUpOverRunsAndTheLastRunHasItsOwnGauge() throws Exception {
+        Path file = dir.resolve("deenroll.prom");
+        assertThat(Cli.run(db, "run", "--metrics-file", file.toString()).exitCode()).isZero();
+        fixtures.leads(acme, fixtures.campaign(acme, 1), 1, 1);
+        fixtures.recount();
+
+        assertThat(Cli.run(db, "run", "--metrics-file", file.toString()).exitCode()).isZero();
+
+        String text = Files.readString(file);
+        assertThat(text).contains("# TYPE deenroll_leads_de_enrolled_total counter");
+        assertThat(sample(text, "deenroll_leads_de_enrolled_total{outcome=\"completed\"}")).isEqualTo("3.0");
+        assertThat(sample(text, "deenroll_leads_de_enrolled_total{outcome=\"booked\"}")).isEqualTo("1.0");
+        assertThat(sample(text, "deenroll_last_run_leads_de_enrolled{outcome=\"completed\"}")).isEqualTo("1.0");
+        assertThat(sample(text, "deenroll_last_run_leads_de_enrolled{outcome=\"booked\"}")).isEqualTo("0.0");
+    }
+
+    @Test
+    void aRunWithoutDatabaseRecordsItsCompletionAndKeepsTheLastSuccessAndTheCounter() throws Exception {
+        Path file = dir.resolve("deenroll.prom");
+        assertThat(Cli.run(db, "run", "--metrics-file", file.toString()).exitCode()).isZero();
+        String before = Files.readString(file);
+
+        Cli.Result r = Cli.run(Map.of("DATABASE_URL", "postgres://u@127.0.0.1:1/db",
+                "DE_ENROLLMENT_CONNECT_TIMEOUT", "1000"), "run", "--metrics-file", file.toString());
+
+        assertThat(r.exitCode()).isEqualTo(4);
+        String text = Files.readString(file);
+        assertThat(sample(text, "deenroll_last_run_exit_code")).isEqualTo("4.0");
+        assertThat(Double.parseDouble(sample(text, "deenroll_last_run_timestamp_seconds")))
+                .isGreaterThanOrEqualTo(Double.parseDouble(sample(before, "deenroll_last_run_timestamp_seconds")));
+        assertThat(sample(text, "deenroll_last_success_timestamp_seconds"))
+                .isEqualTo(sample(before, "deenroll_last_success_timestamp_seconds"));
+        assertThat(sample(text, "deenroll_leads_de_enrolled_total{outcome=\"completed\"}")).isEqualTo("2.0");
+        assertThat(text).as("nothing about an invocation that did not happen").doesNotContain("deenroll_run_status");
+    }
+
+    @Test
     void healthCheckWritesItsOwnMetrics() throws Exception {
         Path file = dir.resolve("deenroll-health.prom");
         assertThat(Cli.run(db, "run").exitCode()).isZero();
@@ -101,7 +141,20 @@ class MetricsFileTest {
         assertThat(sample(text, "deenroll_health_status")).isEqualTo("0.0");
         assertThat(sample(text, "deenroll_health_stuck_leads")).isEqualTo("0.0");
         assertThat(sample(text, "deenroll_health_success_rate_24h_percent")).isEqualTo("100.0");
+        assertThat(sample(text, "deenroll_health_paused_seconds")).isEqualTo("0.0");
         assertThat(text).doesNotContain("deenroll_stuck_leads ");
+    }
+
+    @Test
+    void healthCheckSaysHowLongDeEnrollmentHasBeenPaused() throws Exception {
+        Path file = dir.resolve("deenroll-health.prom");
+        assertThat(Cli.run(db, "pause", "--reason", "maintenance").exitCode()).isZero();
+        db.sql("UPDATE de_enrollment_pauses SET paused_at = now() - interval '25 hours'");
+
+        assertThat(Cli.run(db, "health-check", "--metrics-file", file.toString()).exitCode()).isEqualTo(2);
+
+        double seconds = Double.parseDouble(sample(Files.readString(file), "deenroll_health_paused_seconds"));
+        assertThat(seconds).isBetween(25 * 3600.0, 25 * 3600.0 + 600);
     }
 
     @Test

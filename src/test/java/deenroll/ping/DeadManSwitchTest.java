@@ -3,16 +3,25 @@ package deenroll.ping;
 import deenroll.support.Cli;
 import deenroll.support.Fixtures;
 import deenroll.support.HttpRecorder;
+import deenroll.support.Query;
 import deenroll.support.TestDatabase;
 import deenroll.support.TestPostgres;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 
 import java.util.Map;
 import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** --ping-url: URL/start when the run begins, URL/<exit code> with a short log when it ends, whatever the end. */
+/**
+ * --ping-url, healthchecks.io's pinging API: URL/start when the run begins,
+ * URL/<exit code> with a short log when it ends, whatever the end, both with
+ * ?rid=<invocation id>; bodies within the self-hosted default limit of 10 kB.
+ */
 class DeadManSwitchTest {
 
     private static final String CHECK = "/ping/0b6f-check";
@@ -31,6 +40,49 @@ class DeadManSwitchTest {
             assertThat(hc.requests()).extracting(HttpRecorder.Request::path).containsExactly(CHECK + "/start", CHECK + "/0");
             assertThat(hc.requests().get(1).body()).contains("2 de-enrolled").contains("Acme");
         }
+    }
+
+    @Test
+    void bothPingsCarryTheInvocationIdAsTheRunId() throws Exception {
+        try (TestDatabase db = TestPostgres.get().migrated(); HttpRecorder hc = new HttpRecorder(200)) {
+            Fixtures f = new Fixtures(db.db().dsl());
+            UUID acme = f.client("Acme");
+            f.leads(acme, f.campaign(acme, 1), 1, 2);
+            f.recount();
+
+            Cli.Result r = Cli.run(db, "run", "--output", "json", "--ping-url", hc.url(CHECK));
+
+            assertThat(r.exitCode()).as(r.err()).isZero();
+            String invocation = new ObjectMapper().readTree(r.out()).path("invocationId").asText();
+            assertThat(Query.value(db.db().dsl(), String.class, "SELECT string_agg(id::text, ',') FROM de_enrollment_invocations"))
+                    .isEqualTo(invocation);
+            assertThat(hc.requests()).extracting(HttpRecorder.Request::query)
+                    .containsExactly("rid=" + invocation, "rid=" + invocation);
+        }
+    }
+
+    @Test
+    void aPingUrlWithAQueryStringGetsThePathBeforeIt() throws Exception {
+        try (TestDatabase db = TestPostgres.get().migrated(); HttpRecorder hc = new HttpRecorder(200)) {
+            Cli.Result r = Cli.run(db, "run", "--ping-url", hc.url("/ping/key/deenroll?create=1"));
+
+            assertThat(r.exitCode()).as(r.err()).isZero();
+            assertThat(hc.requests()).extracting(HttpRecorder.Request::path)
+                    .containsExactly("/ping/key/deenroll/start", "/ping/key/deenroll/0");
+            assertThat(hc.requests()).extracting(HttpRecorder.Request::query).allSatisfy(q -> assertThat(q).startsWith("create=1&rid="));
+        }
+    }
+
+    @Test
+    void aLongLogIsCutToTenKilobytesBetweenCharacters() throws Exception {
+        String log = "run summary\n" + "Zürich Dental ✅ 12 de-enrolled\n".repeat(1000);
+
+        byte[] body = DeadManSwitch.body(log);
+
+        assertThat(body.length).isLessThanOrEqualTo(10_000).isGreaterThan(9_900);
+        String text = StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(body)).toString();
+        assertThat(text).startsWith("run summary\nZürich Dental").endsWith("\n[cut to 10 kB]");
+        assertThat(DeadManSwitch.body("short")).isEqualTo("short".getBytes(StandardCharsets.UTF_8));
     }
 
     @Test
@@ -60,6 +112,8 @@ class DeadManSwitchTest {
 
             assertThat(r.exitCode()).isEqualTo(4);
             assertThat(hc.requests()).extracting(HttpRecorder.Request::path).containsExactly(CHECK + "/start", CHECK + "/4");
+            assertThat(hc.requests()).extracting(HttpRecorder.Request::query).doesNotContainNull()
+                    .allSatisfy(q -> assertThat(q).isEqualTo(hc.requests().get(0).query()));
             assertThat(hc.requests().get(1).body()).contains("cannot connect").doesNotContain("S3cretPw");
         }
     }

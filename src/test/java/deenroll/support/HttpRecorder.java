@@ -22,7 +22,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class HttpRecorder implements AutoCloseable {
 
-    public record Request(String method, String path, String authorization, String contentType, String body) {
+    /** {@code query}: the raw query string, null when the request had none. */
+    public record Request(String method, String path, String query, String authorization, String contentType, String body) {
     }
 
     private final HttpServer server;
@@ -32,6 +33,7 @@ public final class HttpRecorder implements AutoCloseable {
     private final List<Integer> hangOn = new ArrayList<>();
     private final AtomicInteger seen = new AtomicInteger();
     private volatile Duration hang = Duration.ZERO;
+    private volatile byte[] getBody = new byte[0];
 
     public HttpRecorder(Integer... statuses) throws IOException {
         this.statuses = statuses.length == 0 ? List.of(200) : List.of(statuses);
@@ -41,6 +43,7 @@ public final class HttpRecorder implements AutoCloseable {
             int index = seen.getAndIncrement();
             try (InputStream in = exchange.getRequestBody()) {
                 requests.add(new Request(exchange.getRequestMethod(), exchange.getRequestURI().getRawPath(),
+                        exchange.getRequestURI().getRawQuery(),
                         exchange.getRequestHeaders().getFirst("Authorization"),
                         exchange.getRequestHeaders().getFirst("Content-Type"),
                         new String(in.readAllBytes(), StandardCharsets.UTF_8)));
@@ -52,7 +55,10 @@ public final class HttpRecorder implements AutoCloseable {
                     Thread.currentThread().interrupt();
                 }
             }
-            exchange.sendResponseHeaders(this.statuses.get(Math.min(index, this.statuses.size() - 1)), -1);
+            int status = this.statuses.get(Math.min(index, this.statuses.size() - 1));
+            byte[] body = "GET".equals(exchange.getRequestMethod()) ? getBody : new byte[0];
+            exchange.sendResponseHeaders(status, body.length == 0 ? -1 : body.length);
+            exchange.getResponseBody().write(body);
             exchange.close();
         });
         server.start();
@@ -62,6 +68,12 @@ public final class HttpRecorder implements AutoCloseable {
     public HttpRecorder hanging(int index, Duration delay) {
         hangOn.add(index);
         hang = delay;
+        return this;
+    }
+
+    /** GET requests are answered with {@code body} (a Pushgateway's API). */
+    public HttpRecorder answeringGets(String body) {
+        getBody = body.getBytes(StandardCharsets.UTF_8);
         return this;
     }
 
