@@ -3,6 +3,7 @@ package deenroll.metrics;
 import deenroll.cli.ExitCode;
 import deenroll.engine.RunStatus;
 import deenroll.health.Level;
+import deenroll.health.Measure;
 import deenroll.health.Thresholds;
 import org.junit.jupiter.api.Test;
 
@@ -38,20 +39,20 @@ class AlertRulesTest {
     void everyAlertsNumbersAreTheHealthChecksThresholdsOrOurCodes() throws IOException {
         Map<String, Rule> rules = rules();
         Map<String, List<Double>> expected = new LinkedHashMap<>();
-        expected.put("DeenrollNoRecentRun", List.of(seconds(T.noRunWindow())));
+        expected.put("DeenrollNoRecentRun", List.of(critical(Measure.HOURS_SINCE_LAST_RUN) * 3600));
         expected.put("DeenrollMetricsAbsent", List.of());
-        expected.put("DeenrollNoRecentSuccess", List.of(T.maxHoursSinceSuccess() * 3600));
-        expected.put("DeenrollClientWithoutSuccess", List.of(T.maxHoursSinceSuccess()));
+        expected.put("DeenrollNoRecentSuccess", List.of(critical(Measure.HOURS_SINCE_SUCCESS) * 3600));
+        expected.put("DeenrollClientWithoutSuccess", List.of(critical(Measure.HOURS_SINCE_SUCCESS)));
         expected.put("DeenrollClientRunFailed", List.of((double) RunMetrics.statusValue(RunStatus.FAILED)));
-        expected.put("DeenrollFailedRuns24h", List.of((double) T.maxFailedRuns()));
-        expected.put("DeenrollSuccessRateLow", List.of(T.minSuccessRatePercent()));
-        expected.put("DeenrollStuckLeads", List.of((double) T.stuckWarning(), (double) T.stuckCritical()));
-        expected.put("DeenrollStuckLeadsCritical", List.of((double) T.stuckCritical()));
-        expected.put("DeenrollRunsNearBudget", List.of(seconds(T.maxAverageDuration())));
+        expected.put("DeenrollFailedRuns24h", List.of(warning(Measure.FAILED_RUNS)));
+        expected.put("DeenrollSuccessRateLow", List.of(T.of(Measure.SUCCESS_RATE).warning().orElseThrow().floor().orElseThrow()));
+        expected.put("DeenrollStuckLeads", List.of(warning(Measure.STUCK_LEADS), critical(Measure.STUCK_LEADS)));
+        expected.put("DeenrollStuckLeadsCritical", List.of(critical(Measure.STUCK_LEADS)));
+        expected.put("DeenrollRunsNearBudget", List.of(warning(Measure.AVERAGE_DURATION)));
         expected.put("DeenrollBudgetRanOut", List.of((double) ExitCode.PARTIAL));
-        expected.put("DeenrollPeakMemoryHigh", List.of(T.maxPeakMemoryMb() * HealthMetrics.MIB));
-        expected.put("DeenrollPaused", List.of(0.0, seconds(T.maxPause())));
-        expected.put("DeenrollPausedTooLong", List.of(seconds(T.maxPause())));
+        expected.put("DeenrollPeakMemoryHigh", List.of(warning(Measure.PEAK_MEMORY) * HealthMetrics.MIB));
+        expected.put("DeenrollPaused", List.of(0.0, critical(Measure.PAUSED_HOURS) * 3600));
+        expected.put("DeenrollPausedTooLong", List.of(critical(Measure.PAUSED_HOURS) * 3600));
         expected.put("DeenrollHealthUnknown", List.of((double) Level.UNKNOWN.exitCode()));
 
         assertThat(rules.keySet()).as("every alert has its numbers checked here").containsExactlyElementsOf(expected.keySet());
@@ -61,11 +62,18 @@ class AlertRulesTest {
 
     @Test
     void theMetricsAbsentAlertWaitsTheNoRunWindow() throws IOException {
-        assertThat(rules().get("DeenrollMetricsAbsent").pending()).isEqualTo(T.noRunWindow());
+        assertThat(rules().get("DeenrollMetricsAbsent").pending().toMillis() / 1000.0)
+                .isEqualTo(critical(Measure.HOURS_SINCE_LAST_RUN) * 3600);
     }
 
-    private static double seconds(Duration d) {
-        return d.toMillis() / 1000.0;
+    /** The upper end of a measure's default warning range (it alerts above it). */
+    private static double warning(Measure measure) {
+        return T.of(measure).warning().orElseThrow().ceiling().orElseThrow();
+    }
+
+    /** The upper end of a measure's default critical range. */
+    private static double critical(Measure measure) {
+        return T.of(measure).critical().orElseThrow().ceiling().orElseThrow();
     }
 
     private static List<Double> compared(String expr) {
