@@ -21,6 +21,7 @@ public final class Main {
         // jOOQ prints a banner and tips on first use; stdout is for results only
         System.setProperty("org.jooq.no-logo", "true");
         System.setProperty("org.jooq.no-tips", "true");
+        JulBridge.install();
     }
 
     private Main() {
@@ -69,7 +70,7 @@ public final class Main {
         cli.setOut(out);
         cli.setErr(err);
         cli.setParameterExceptionHandler((e, arguments) -> {
-            err.println("deenroll: " + e.getMessage().lines().findFirst().orElse("") + " (see --help)");
+            err.println("deenroll: " + ParseErrors.line(e) + " (see --help)");
             err.flush();
             return isHealthCheck(e.getCommandLine()) ? Level.UNKNOWN.exitCode() : ExitCode.USAGE;
         });
