@@ -64,7 +64,7 @@ final class DemoCommand implements Callable<Integer> {
             DatabaseTarget target = DatabaseTarget.fromUrl(server.jdbcUrl("deenroll_demo"), "demo");
             say("2/5 creating the platform's host schema (clients, campaigns, leads) and sample data…");
             SampleData.Summary data;
-            try (Connection c = DriverManager.getConnection(target.jdbcUrl()); Statement s = c.createStatement()) {
+            try (Connection c = DriverManager.getConnection(server.jdbcUrl("deenroll_demo")); Statement s = c.createStatement()) {
                 s.execute(hostSchema());
                 data = new SampleData().load(c, leadsPerCampaign);
             }

@@ -23,6 +23,7 @@ public final class Main {
         // jOOQ prints a banner and tips on first use; stdout is for results only
         System.setProperty("org.jooq.no-logo", "true");
         System.setProperty("org.jooq.no-tips", "true");
+        JulBridge.install();
     }
 
     private static final String COMPLETION = "generate-completion";
@@ -57,7 +58,7 @@ public final class Main {
         cli.setOut(out);
         cli.setErr(err);
         cli.setParameterExceptionHandler((e, arguments) -> {
-            err.println("deenroll: " + e.getMessage().lines().findFirst().orElse("") + " (see --help)");
+            err.println("deenroll: " + ParseErrors.line(e) + " (see --help)");
             err.flush();
             return isHealthCheck(e.getCommandLine()) ? Level.UNKNOWN.exitCode() : ExitCode.USAGE;
         });

@@ -43,6 +43,8 @@ public final class StderrLogging extends ContextAwareBase implements Configurato
         // ERROR: jOOQ warns on every start when the server is older than its dialect (PostgreSQL 12)
         context.getLogger("org.jooq").setLevel(Level.ERROR);
         context.getLogger("io.zonky").setLevel(Level.WARN);
+        // the JDBC driver's log lines quote URLs (JulBridge); its failures are reported as our own messages
+        context.getLogger("org.postgresql").setLevel(Level.ERROR);
         return ExecutionStatus.DO_NOT_INVOKE_NEXT_IF_ANY;
     }
 }

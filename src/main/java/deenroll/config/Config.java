@@ -34,15 +34,12 @@ public final class Config {
         this.env = env;
     }
 
+    /** The URL (option, else DATABASE_URL, else the PG* variables), with libpq's TLS variables and rules. */
     public DatabaseTarget database(String option) {
-        if (option != null) {
-            return DatabaseTarget.fromUrl(option, "--database-url");
-        }
-        String url = env("DATABASE_URL");
-        if (url != null) {
-            return DatabaseTarget.fromUrl(url, "DATABASE_URL");
-        }
-        return DatabaseTarget.fromPgEnvironment(env);
+        String url = option != null ? option : env("DATABASE_URL");
+        DatabaseTarget target = url == null ? DatabaseTarget.fromPgEnvironment(env)
+                : DatabaseTarget.fromUrl(url, option != null ? "--database-url" : "DATABASE_URL");
+        return target.withLibpqTls(env, LibpqTls.defaultRootCert());
     }
 
     public int batchSize(String option) {

@@ -8,6 +8,7 @@ import org.jooq.DSLContext;
 import org.jooq.SQLDialect;
 import org.jooq.conf.Settings;
 import org.jooq.impl.DSL;
+import org.slf4j.LoggerFactory;
 
 import javax.sql.DataSource;
 import java.time.Duration;
@@ -47,6 +48,12 @@ public final class Database implements AutoCloseable {
      * quickly, as a {@link DatabaseUnavailableException}.
      */
     public static Database open(DatabaseTarget target, Duration connectTimeout, Duration statementTimeout) {
+        if (!target.isLocal() && !target.verifiesServerCertificate()) {
+            LoggerFactory.getLogger(Database.class).warn("the connection to {} does not verify the server's certificate"
+                    + " (sslmode={}): a machine on the network path could pose as the server;"
+                    + " set sslmode=verify-full and sslrootcert=<the CA's certificate file>",
+                    target.describe(), target.sslMode() == null ? "prefer, the default" : target.sslMode());
+        }
         HikariConfig config = new HikariConfig();
         config.setJdbcUrl(target.jdbcUrl());
         if (target.user() != null) {
@@ -68,8 +75,9 @@ public final class Database implements AutoCloseable {
         try {
             return new Database(new HikariDataSource(config), target, statementTimeout);
         } catch (HikariPool.PoolInitializationException e) {
+            String why = TlsErrors.explain(e, target).map(tls -> tls + ": ").orElse("");
             throw new DatabaseUnavailableException(
-                    "cannot connect to the database at " + target.describe() + ": " + DbErrors.describe(e), e);
+                    "cannot connect to the database at " + target.describe() + ": " + why + DbErrors.describe(e), e);
         }
     }
 

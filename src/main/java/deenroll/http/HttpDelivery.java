@@ -1,8 +1,10 @@
 package deenroll.http;
 
 import java.io.IOException;
+import java.net.ConnectException;
 import java.net.URI;
 import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -13,9 +15,13 @@ import java.util.Optional;
 
 /**
  * Sends one HTTP request to a monitoring endpoint (alert webhook, Pushgateway,
- * dead-man switch) and never throws. A server error (5xx), a timeout or a
- * refused connection is retried with doubling backoff; a 4xx is final, since
- * sending the same request again cannot fix it. Everything, retries included,
+ * dead-man switch) and never throws. Retried with doubling backoff is only what
+ * is safe to send again: a server error (5xx, the server answered and took
+ * nothing), a connection that was never made, and, for an idempotent method
+ * (PUT, GET), any failure. A POST that failed after it was sent (a read timeout,
+ * a reset) may have arrived, and sending it again would post a second Slack
+ * message, so it is given up on. A 4xx is final, since sending the same request
+ * again cannot fix it. Everything, retries included,
  * ends within the total budget, so a monitoring outage never holds up the job.
  * Credentials in the URL ({@code https://user:pass@host/...}) are sent as a
  * Basic Authorization header, never as part of the request line.
@@ -71,6 +77,9 @@ public final class HttpDelivery {
                 }
             } catch (IOException e) {
                 problem = e.getClass().getSimpleName();
+                if (!neverArrived(e) && !idempotent(method)) {
+                    return new Outcome(false, status, attempts, problem + " after the request was sent (not repeated: it may have arrived)");
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return new Outcome(false, status, attempts, "interrupted");
@@ -112,6 +121,20 @@ public final class HttpDelivery {
                     .encodeToString(decode(url.getRawUserInfo()).getBytes(StandardCharsets.UTF_8)));
         }
         return request;
+    }
+
+    /** The request never reached the server: no connection was made. */
+    private static boolean neverArrived(IOException e) {
+        return e instanceof HttpConnectTimeoutException || e instanceof ConnectException
+                || e.getCause() instanceof ConnectException;
+    }
+
+    /** RFC 9110's idempotent methods: sending one twice has the effect of sending it once. */
+    private static boolean idempotent(String method) {
+        return switch (method) {
+            case "GET", "HEAD", "PUT", "DELETE", "OPTIONS" -> true;
+            default -> false;
+        };
     }
 
     /** The part of a URL that may be logged: webhook and ping URLs carry their token in the path. */

@@ -55,6 +55,19 @@ class SecretsTest {
         assertThat(r.out() + r.err() + captured.text()).doesNotContain(PASSWORD);
     }
 
+    @ParameterizedTest(name = "[{index}] {0}")
+    @ValueSource(strings = {
+            "jdbc:postgresql://app:" + PASSWORD + "@db.invalid:5432/app",       // user info: postgres:// style
+            "jdbc:postgresql://127.0.0.1:5432?user=u&password=" + PASSWORD})  // no / after the port
+    void aJdbcUrlTheDriverCannotTakeIsAUsageErrorThatDoesNotEchoIt(String url) {
+        var captured = ProcessStreams.capture(() -> Cli.run(Map.of("DATABASE_URL", url, "LOG_LEVEL", "trace"), "run"));
+
+        Cli.Result r = captured.value();
+        assertThat(r.exitCode()).isEqualTo(ExitCode.USAGE);
+        assertThat(r.err().lines()).singleElement().asString().startsWith("deenroll: DATABASE_URL: ");
+        assertThat(r.out() + r.err() + captured.text()).doesNotContain(PASSWORD).doesNotContain("No suitable driver");
+    }
+
     @Test
     void workingDatabaseWithPasswordInItsUrlLeavesThePasswordNowhere() throws Exception {
         // the embedded server trusts local connections, so a password in the URL is sent and ignored

@@ -10,7 +10,11 @@ import java.util.Base64;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** Retries on 5xx and timeouts, never on 4xx, within a total budget; URL credentials become a header. */
+/**
+ * Retries on 5xx, refused connections and an idempotent request's timeout, never on
+ * a 4xx or a POST that timed out once sent, within a total budget; URL credentials
+ * become a header.
+ */
 class HttpDeliveryTest {
 
     private static final byte[] BODY = "{\"a\":1}".getBytes(StandardCharsets.UTF_8);
@@ -44,14 +48,37 @@ class HttpDeliveryTest {
     }
 
     @Test
-    void aTimedOutAttemptIsRetried() throws Exception {
+    void aTimedOutPutIsRetried() throws Exception {
         try (HttpRecorder server = new HttpRecorder(200).hanging(0, Duration.ofSeconds(5))) {
             HttpDelivery.Outcome outcome = delivery(Duration.ofMillis(300), Duration.ofSeconds(4))
-                    .send("POST", URI.create(server.url("/hook")), "application/json", BODY);
+                    .send("PUT", URI.create(server.url("/metrics")), "text/plain", BODY);
 
             assertThat(outcome.delivered()).isTrue();
             assertThat(outcome.attempts()).isEqualTo(2);
         }
+    }
+
+    @Test
+    void aPostThatTimedOutAfterItWasSentIsNotRepeated() throws Exception {
+        // the server got the alert and answers late: a second POST would be a second Slack message
+        try (HttpRecorder server = new HttpRecorder(200).hanging(0, Duration.ofSeconds(2))) {
+            HttpDelivery.Outcome outcome = delivery(Duration.ofMillis(300), Duration.ofSeconds(4))
+                    .send("POST", URI.create(server.url("/hook")), "application/json", BODY);
+
+            assertThat(outcome.delivered()).isFalse();
+            assertThat(outcome.attempts()).isEqualTo(1);
+            assertThat(outcome.problem()).contains("HttpTimeoutException").contains("not repeated");
+            assertThat(server.requests()).as("the one POST arrived, and only it").hasSize(1);
+        }
+    }
+
+    @Test
+    void aPostWhoseConnectionWasRefusedIsRetried() {
+        // nothing listens: the request provably never arrived, so every attempt within the budget is made
+        HttpDelivery.Outcome outcome = delivery(Duration.ofMillis(300), Duration.ofMillis(500))
+                .send("POST", URI.create("http://127.0.0.1:1/hook"), "application/json", BODY);
+
+        assertThat(outcome.attempts()).isGreaterThan(1);
     }
 
     @Test
