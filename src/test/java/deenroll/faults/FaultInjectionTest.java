@@ -247,6 +247,11 @@ class FaultInjectionTest {
             assertThat(result.exitCode()).as(result.err()).isZero();
             int errors = db.db().dsl().fetchCount(db.db().dsl().selectFrom("de_enrollment_lead_log").where("action = 'error'"));
             assertThat(errors).as("one error row per poison lead, tried once in the run").isEqualTo(7);
+            // only poison leads left: each client's run tries them all and de-enrolls none, so it has failed
+            Cli.Result onlyPoison = Cli.run(target.env(db), "run");
+            assertThat(onlyPoison.exitCode()).as(onlyPoison.err()).isEqualTo(1);
+            // the host fixes its trigger: the clean run de-enrolls them
+            db.sql("DROP TRIGGER test_poison ON leads");
             finish(target, "poison leads", db, true);
         }
     }
