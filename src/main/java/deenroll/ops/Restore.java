@@ -1,0 +1,204 @@
+package deenroll.ops;
+
+import deenroll.control.Pause;
+import deenroll.control.Quiescence;
+import deenroll.db.Catalog;
+import org.jooq.DSLContext;
+import org.jooq.Record;
+import org.jooq.impl.DSL;
+
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import static deenroll.db.schema.Tables.CAMPAIGNS;
+
+/**
+ * Puts back, from a recorded backup, only what deenroll changed after it was
+ * taken; every change the host application made since is left alone.
+ * <ul>
+ * <li>Leads the lead log shows de-enrolled after the backup (the backup row does
+ * not carry that de-enrollment's completed_at) and still exactly as the
+ * de-enrollment left them (inactive, completed_at = the log row's processed_at,
+ * both the now() of one transaction): is_active, completed_at and
+ * campaign_history from the backup.</li>
+ * <li>Columns that `migrate` re-created after the backup (a rollback of
+ * 0019/0020 dropped them): their values are the migration's defaults, not the
+ * host's, so they come back from the backup for every row it holds.</li>
+ * </ul>
+ * The counters of every campaign touched are then recomputed by their one
+ * definition. Applying needs the pause and no live invocation, and leaves the
+ * pause in force: the restored leads are still past their last message, and
+ * the operator decides when runs may de-enroll them again.
+ */
+public final class Restore {
+
+    /** The columns 0020 adds and a plain update never touches; the counters are recomputed instead. */
+    private static final List<String> CAMPAIGN_FLAGS = List.of("is_active", "deactivated_at", "last_enrollment_at", "auto_discovered");
+
+    private final DSLContext dsl;
+    private final Backups backups;
+
+    public Restore(DSLContext dsl) {
+        this.dsl = dsl;
+        this.backups = new Backups(dsl);
+    }
+
+    /** The plan and, with {@code apply}, the restore. */
+    public OpsReport from(String day, boolean apply) {
+        BackupRecord backup = backups.verified(day);
+        String leads = BackupRecord.leadsTable(day);
+        String campaigns = BackupRecord.campaignsTable(day);
+        boolean leadColumnsRecreated = recreatedSince(19, backup.takenAt());
+        boolean campaignColumnsRecreated = recreatedSince(20, backup.takenAt());
+        Sets sets = new Sets(leads, campaigns, new Catalog(dsl).relationExists("de_enrollment_lead_log"),
+                leadColumnsRecreated, campaignColumnsRecreated);
+
+        List<String> lines = new ArrayList<>();
+        Map<String, Object> json = new LinkedHashMap<>();
+        lines.add("backup " + day + " taken " + deenroll.control.Timestamps.text(backup.takenAt())
+                + ", row counts as recorded (" + backup.rows().get(leads) + " leads)");
+        if (leadColumnsRecreated) {
+            lines.add("completed_at, campaign_history were re-created by `migrate` after the backup: every lead's come back from it");
+        }
+        if (campaignColumnsRecreated) {
+            lines.add("the campaign flags were re-created by `migrate` after the backup: they come back from it");
+        }
+        List<Map<String, Object>> perClient = new ArrayList<>();
+        long totalLeads = 0;
+        long totalCampaigns = 0;
+        for (Record r : dsl.fetch(sets.perClient())) {
+            long n = r.get("leads", Long.class);
+            long c = r.get("campaigns", Long.class);
+            totalLeads += n;
+            totalCampaigns += c;
+            lines.add(String.format("  %s (%s): %d lead(s), %d campaign(s)", r.get("name"), r.get("id"), n, c));
+            Map<String, Object> client = new LinkedHashMap<>();
+            client.put("clientId", r.get("id", String.class));
+            client.put("clientName", r.get("name", String.class));
+            client.put("leads", n);
+            client.put("campaigns", c);
+            perClient.add(client);
+        }
+        long changedByHost = sets.logExists() ? dsl.fetchValue(DSL.field("(SELECT count(*) FROM (" + sets.deEnrolledSince()
+                + ") AS d WHERE NOT d.as_left)", Long.class)) : 0;
+        if (changedByHost > 0) {
+            lines.add(changedByHost + " lead(s) de-enrolled after the backup were changed since (by the host): left as they are");
+        }
+        json.put("day", day);
+        json.put("takenAt", deenroll.control.Timestamps.json(backup.takenAt()));
+        json.put("leadColumnsRecreated", leadColumnsRecreated);
+        json.put("campaignColumnsRecreated", campaignColumnsRecreated);
+        json.put("clients", perClient);
+        json.put("leadsChangedByHostLeftAlone", changedByHost);
+        json.put("applied", apply);
+        if (!apply) {
+            lines.add(0, "plan (nothing changed; `--yes` applies it):");
+            lines.add(String.format("would put back %d lead(s) and %d campaign(s)", totalLeads, totalCampaigns));
+            json.put("leadsRestored", totalLeads);
+            json.put("campaignsRestored", totalCampaigns);
+            return new OpsReport(lines, json, false);
+        }
+        Pause pause = new Quiescence(dsl).require("restore");
+        long[] done = new long[2];
+        dsl.transaction(cfg -> {
+            DSLContext tx = cfg.dsl();
+            // campaigns first, in id order, as a de-enrollment batch locks them
+            tx.select(CAMPAIGNS.ID).from(CAMPAIGNS).orderBy(CAMPAIGNS.ID).forNoKeyUpdate().fetch();
+            Set<Object> touched = new java.util.HashSet<>(tx.fetch(sets.campaignsTouched()).getValues(0));
+            if (sets.logExists()) {
+                done[0] += tx.execute("UPDATE leads AS l SET is_active = b.is_active, completed_at = b.completed_at,"
+                        + " campaign_history = b.campaign_history, updated_at = now()"
+                        + " FROM (" + sets.deEnrolledSince() + ") AS d JOIN " + leads + " AS b ON b.id = d.id"
+                        + " WHERE l.id = d.id AND d.as_left");
+            }
+            if (leadColumnsRecreated) {
+                done[0] += tx.execute("UPDATE leads AS l SET completed_at = b.completed_at, campaign_history = b.campaign_history"
+                        + " FROM " + leads + " AS b WHERE b.id = l.id AND (l.completed_at, l.campaign_history)"
+                        + " IS DISTINCT FROM (b.completed_at, b.campaign_history)");
+            }
+            if (campaignColumnsRecreated) {
+                tx.execute("UPDATE campaigns AS c SET " + String.join(", ", CAMPAIGN_FLAGS.stream().map(f -> f + " = b." + f).toList())
+                        + " FROM " + campaigns + " AS b WHERE b.id = c.id AND (" + tuple("c") + ") IS DISTINCT FROM (" + tuple("b") + ")");
+            }
+            Reconcile.recompute(tx, campaignColumnsRecreated ? DSL.trueCondition()
+                    : CAMPAIGNS.ID.in(touched.stream().map(id -> (java.util.UUID) id).toList()));
+            done[1] = touched.size();
+        });
+        lines.add(String.format("put back %d lead(s); counters of %d campaign(s) recomputed by their definition", done[0], done[1]));
+        lines.add("⏸ de-enrollment stays paused (" + pause.since() + "): the restored leads are still past their last"
+                + " message, so the next run after `deenroll resume` de-enrolls them again; resume once that is what you want");
+        lines.add("next: `deenroll verify`");
+        json.put("leadsRestored", done[0]);
+        json.put("campaignsRestored", done[1]);
+        json.put("paused", pause.json());
+        return new OpsReport(lines, json, false);
+    }
+
+    /** True when Flyway applied {@code version} after {@code takenAt}: its columns were re-created since the backup. */
+    private boolean recreatedSince(int version, OffsetDateTime takenAt) {
+        return Boolean.TRUE.equals(dsl.fetchValue(DSL.field("(SELECT bool_or(installed_on::timestamptz > {0})"
+                + " FROM flyway_schema_history WHERE version = {1} AND success)", Boolean.class,
+                DSL.val(takenAt), DSL.val(String.valueOf(version)))));
+    }
+
+    private static String tuple(String alias) {
+        return String.join(", ", CAMPAIGN_FLAGS.stream().map(f -> alias + "." + f).toList());
+    }
+
+    /** The rows a restore changes, as SQL over the live tables and the backup's. */
+    private record Sets(String leads, String campaigns, boolean logExists, boolean leadColumnsRecreated,
+                        boolean campaignColumnsRecreated) {
+
+        /**
+         * Leads in the backup de-enrolled after it (their last 'de_enrolled' row
+         * is not what the backup saw); {@code as_left}: still as that
+         * de-enrollment left them, so nobody else changed them since.
+         */
+        String deEnrolledSince() {
+            return "SELECT l.id, l.client_id, l.campaign_link_id,"
+                    + " (NOT l.is_active AND l.completed_at IS NOT DISTINCT FROM g.processed_at) AS as_left"
+                    + " FROM (SELECT DISTINCT ON (lead_id) lead_id, processed_at FROM de_enrollment_lead_log"
+                    + "       WHERE action = 'de_enrolled' ORDER BY lead_id, processed_at DESC) AS g"
+                    + " JOIN leads AS l ON l.id = g.lead_id JOIN " + leads + " AS b ON b.id = g.lead_id"
+                    + " WHERE b.completed_at IS DISTINCT FROM g.processed_at";
+        }
+
+        /** Every lead a restore changes: id, client_id, campaign_link_id. */
+        String changedLeads() {
+            List<String> parts = new ArrayList<>();
+            if (logExists) {
+                parts.add("SELECT id, client_id, campaign_link_id FROM (" + deEnrolledSince() + ") AS d WHERE d.as_left");
+            }
+            if (leadColumnsRecreated) {
+                parts.add("SELECT l.id, l.client_id, l.campaign_link_id FROM leads AS l JOIN " + leads + " AS b ON b.id = l.id"
+                        + " WHERE (l.completed_at, l.campaign_history) IS DISTINCT FROM (b.completed_at, b.campaign_history)");
+            }
+            return parts.isEmpty() ? "SELECT NULL::uuid AS id, NULL::uuid AS client_id, NULL::uuid AS campaign_link_id WHERE false"
+                    : String.join(" UNION ", parts);
+        }
+
+        /** The campaigns whose flags or counters a restore may change. */
+        String campaignsTouched() {
+            String ofLeads = "SELECT campaign_link_id AS id FROM (" + changedLeads() + ") AS x WHERE campaign_link_id IS NOT NULL";
+            return campaignColumnsRecreated
+                    ? ofLeads + " UNION SELECT c.id FROM campaigns AS c JOIN " + campaigns + " AS b ON b.id = c.id"
+                            + " WHERE (" + tuple("c") + ") IS DISTINCT FROM (" + tuple("b") + ")"
+                    : ofLeads;
+        }
+
+        String perClient() {
+            return "WITH ch AS (" + changedLeads() + "), k AS (SELECT c.id, c.client_id FROM campaigns AS c"
+                    + " WHERE c.id IN (" + campaignsTouched() + "))"
+                    + " SELECT cl.id::text AS id, cl.name,"
+                    + " (SELECT count(*) FROM ch WHERE ch.client_id = cl.id) AS leads,"
+                    + " (SELECT count(*) FROM k WHERE k.client_id = cl.id) AS campaigns"
+                    + " FROM clients AS cl"
+                    + " WHERE EXISTS (SELECT 1 FROM ch WHERE ch.client_id = cl.id) OR EXISTS (SELECT 1 FROM k WHERE k.client_id = cl.id)"
+                    + " ORDER BY cl.name, cl.id";
+        }
+    }
+}
