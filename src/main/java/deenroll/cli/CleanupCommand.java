@@ -12,9 +12,10 @@ import picocli.CommandLine.Option;
         footerHeading = "%nExamples:%n", footer = {"  deenroll cleanup --dry-run", "  deenroll cleanup --runs-days 90 --lead-log-days 30"},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:done",
-                "1:failed; stderr names the step. The move and delete: rolled back, nothing changed. Dropping backups: "
-                        + "the move and delete are committed, no backup dropped. VACUUM ANALYZE: everything before it "
-                        + "is committed (it runs after the commits); run cleanup again, which finds nothing to move",
+                "1:failed (stderr: the database's error). If the move and delete failed, they rolled back: nothing changed. "
+                        + "If dropping backups failed, the move and delete are committed and no backup is dropped. "
+                        + "If VACUUM ANALYZE failed, everything before it is committed (it runs after the commits): "
+                        + "run cleanup again, it finds nothing more to move",
                 "2:usage error", "4:database unreachable or not migrated"})
 final class CleanupCommand extends OpsCommand {
 

@@ -79,15 +79,16 @@ public final class Rollback {
         long historyRows = 0;
         for (RollbackScript script : scripts) {
             List<Map<String, Object>> drops = new ArrayList<>();
-            List<String> parts = new ArrayList<>();
+            // one line per kind of object, so a script's plan reads as tables, columns, views, functions
+            Map<String, List<String>> byKind = new LinkedHashMap<>();
             for (RollbackScript.Drop drop : script.drops()) {
                 Optional<Long> rows = rows(drop);
                 if (drop.table() == null && Backups.HISTORY.contains(drop.name())) {
                     historyRows += rows.orElse(0L);
                 }
-                String what = drop.kind() + " " + (drop.table() == null ? "" : drop.table() + ".") + drop.name();
-                parts.add(what + rows.map(n -> " (" + n + (drop.table() == null ? " rows)" : " values other than its default)"))
-                        .orElse(""));
+                String name = (drop.table() == null ? "" : drop.table() + ".") + drop.name();
+                byKind.computeIfAbsent(drop.kind(), k -> new ArrayList<>()).add(name + rows.map(n -> " (" + n
+                        + (drop.table() == null ? " row(s)" : " value(s) other than its default") + ")").orElse(""));
                 Map<String, Object> d = new LinkedHashMap<>();
                 d.put("kind", drop.kind());
                 d.put("name", drop.name());
@@ -95,7 +96,8 @@ public final class Rollback {
                 d.put("rows", rows.orElse(null));
                 drops.add(d);
             }
-            lines.add("  " + script.version() + " " + script.file() + " drops: " + String.join(", ", parts));
+            lines.add("  " + script.version() + " " + script.file() + " drops:");
+            byKind.forEach((kind, names) -> lines.add("    " + kind + ": " + String.join(", ", names)));
             Map<String, Object> step = new LinkedHashMap<>();
             step.put("version", script.version());
             step.put("script", script.file());

@@ -114,9 +114,10 @@ class RollbackTest {
 
             assertThat(plan.exitCode()).as(plan.err()).isZero();
             assertThat(plan.out()).contains("nothing changed; `--yes` applies it",
-                    "19 U19__completion_tracking.sql drops: column leads.completed_at (" + completed + " values other than its default)",
-                    "table de_enrollment_lead_log (" + log + " rows)",
-                    "function de_enrollment_campaign_counters",
+                    "19 U19__completion_tracking.sql drops:\n    column: leads.completed_at (" + completed
+                            + " value(s) other than its default), leads.campaign_history (",
+                    "de_enrollment_lead_log (" + log + " row(s))",
+                    "    function: de_enrollment_campaign_counters",
                     "✅ backup " + Sql.today(db),
                     "run history and lead log go with it", "--with-history");
             assertThat(Snapshots.schemaShape(db)).containsExactlyElementsOf(shape);
