@@ -29,8 +29,10 @@ import static deenroll.db.schema.Tables.CAMPAIGNS;
  * 0019/0020 dropped them): their values are the migration's defaults, not the
  * host's, so they come back from the backup for every row it holds.</li>
  * </ul>
- * The counters of every campaign touched are then recomputed by their one
- * definition. Applying needs the pause and no live invocation, and leaves the
+ * The de-enrollments put back are marked in the lead log (restored_at, 0029),
+ * so that one undone and one done again after the restore are not "de-enrolled
+ * twice" to verify. The counters of every campaign touched are then recomputed
+ * by their one definition. Applying needs the pause and no live invocation, and leaves the
  * pause in force: the restored leads are still past their last message, and
  * the operator decides when runs may de-enroll them again.
  */
@@ -110,10 +112,14 @@ public final class Restore {
             tx.select(CAMPAIGNS.ID).from(CAMPAIGNS).orderBy(CAMPAIGNS.ID).forNoKeyUpdate().fetch();
             Set<Object> touched = new java.util.HashSet<>(tx.fetch(sets.campaignsTouched()).getValues(0));
             if (sets.logExists()) {
-                done[0] += tx.execute("UPDATE leads AS l SET is_active = b.is_active, completed_at = b.completed_at,"
-                        + " campaign_history = b.campaign_history, updated_at = now()"
-                        + " FROM (" + sets.deEnrolledSince() + ") AS d JOIN " + leads + " AS b ON b.id = d.id"
-                        + " WHERE l.id = d.id AND d.as_left");
+                // the leads put back, and their de-enrollments marked as undone (one log row per lead)
+                done[0] += tx.execute("WITH d AS (" + sets.deEnrolledSince() + "),"
+                        + " put_back AS (UPDATE leads AS l SET is_active = b.is_active, completed_at = b.completed_at,"
+                        + "   campaign_history = b.campaign_history, updated_at = now()"
+                        + "   FROM d JOIN " + leads + " AS b ON b.id = d.id"
+                        + "   WHERE l.id = d.id AND d.as_left RETURNING l.id)"
+                        + " UPDATE de_enrollment_lead_log AS g SET restored_at = now()"
+                        + " FROM d JOIN put_back AS p ON p.id = d.id WHERE g.id = d.log_id");
             }
             if (leadColumnsRecreated) {
                 done[0] += tx.execute("UPDATE leads AS l SET completed_at = b.completed_at, campaign_history = b.campaign_history"
@@ -155,14 +161,15 @@ public final class Restore {
 
         /**
          * Leads in the backup de-enrolled after it (their last 'de_enrolled' row
-         * is not what the backup saw); {@code as_left}: still as that
+         * not already undone by a restore, {@code log_id}, is not what the
+         * backup saw); {@code as_left}: still as that
          * de-enrollment left them, so nobody else changed them since.
          */
         String deEnrolledSince() {
-            return "SELECT l.id, l.client_id, l.campaign_link_id,"
+            return "SELECT l.id, l.client_id, l.campaign_link_id, g.id AS log_id,"
                     + " (NOT l.is_active AND l.completed_at IS NOT DISTINCT FROM g.processed_at) AS as_left"
-                    + " FROM (SELECT DISTINCT ON (lead_id) lead_id, processed_at FROM de_enrollment_lead_log"
-                    + "       WHERE action = 'de_enrolled' ORDER BY lead_id, processed_at DESC) AS g"
+                    + " FROM (SELECT DISTINCT ON (lead_id) id, lead_id, processed_at FROM de_enrollment_lead_log"
+                    + "       WHERE action = 'de_enrolled' AND restored_at IS NULL ORDER BY lead_id, processed_at DESC) AS g"
                     + " JOIN leads AS l ON l.id = g.lead_id JOIN " + leads + " AS b ON b.id = g.lead_id"
                     + " WHERE b.completed_at IS DISTINCT FROM g.processed_at";
         }

@@ -38,9 +38,12 @@ public final class Rollback {
             24, "U24__server_side_runs.sql",
             25, "U25__lead_log_by_time.sql",
             26, "U26__client_claims.sql",
-            27, "U27__invocations.sql");
-    /** Where a rollback can stop: below each script's version, so 18 (before deenroll) up to the one before the newest. */
-    private static final List<Integer> TARGETS = SCRIPTS.keySet().stream().map(v -> v - 1).sorted().toList();
+            27, "U27__invocations.sql",
+            29, "U29__restore_marks.sql");
+    /** Where a rollback can stop: 18 (before deenroll) or any version with a script, up to the one before the newest. */
+    private static final List<Integer> TARGETS = java.util.stream.Stream.concat(java.util.stream.Stream.of(18),
+                    SCRIPTS.keySet().stream().filter(v -> v < java.util.Collections.max(SCRIPTS.keySet())))
+            .sorted().toList();
 
     private final DSLContext dsl;
     private final Catalog catalog;
@@ -57,7 +60,7 @@ public final class Rollback {
         }
         int current = currentVersion();
         List<RollbackScript> scripts = new ArrayList<>();
-        for (int version = current; version > target; version--) {
+        for (int version : appliedAbove(target)) {
             String file = SCRIPTS.get(version);
             if (file == null) {
                 throw new IllegalStateException("no rollback script for version " + version);
@@ -195,6 +198,13 @@ public final class Rollback {
         }
         return Optional.ofNullable(dsl.fetchValue(DSL.field("(SELECT max(finished_at) FROM de_enrollment_runs)",
                 OffsetDateTime.class)));
+    }
+
+    /** The versions Flyway applied above {@code target}, newest first: the scripts to run, in that order. */
+    private List<Integer> appliedAbove(int target) {
+        return dsl.fetch("SELECT version::integer FROM flyway_schema_history WHERE success AND version ~ '^[0-9]+$'"
+                        + " AND version::integer > " + target + " ORDER BY 1 DESC")
+                .getValues(0, Integer.class);
     }
 
     private int currentVersion() {
