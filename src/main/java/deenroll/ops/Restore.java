@@ -2,6 +2,7 @@ package deenroll.ops;
 
 import deenroll.control.Pause;
 import deenroll.control.Quiescence;
+import deenroll.control.Timestamps;
 import deenroll.db.Catalog;
 import org.jooq.DSLContext;
 import org.jooq.Record;
@@ -12,7 +13,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
+import java.util.UUID;
 
 import static deenroll.db.schema.Tables.CAMPAIGNS;
 
@@ -61,7 +62,7 @@ public final class Restore {
 
         List<String> lines = new ArrayList<>();
         Map<String, Object> json = new LinkedHashMap<>();
-        lines.add("backup " + day + " taken " + deenroll.control.Timestamps.text(backup.takenAt())
+        lines.add("backup " + day + " taken " + Timestamps.text(backup.takenAt())
                 + ", row counts as recorded (" + backup.rows().get(leads) + " leads)");
         if (leadColumnsRecreated) {
             lines.add("completed_at, campaign_history were re-created by `migrate` after the backup: every lead's come back from it");
@@ -91,7 +92,7 @@ public final class Restore {
             lines.add(changedByHost + " lead(s) de-enrolled after the backup were changed since (by the host): left as they are");
         }
         json.put("day", day);
-        json.put("takenAt", deenroll.control.Timestamps.json(backup.takenAt()));
+        json.put("takenAt", Timestamps.json(backup.takenAt()));
         json.put("leadColumnsRecreated", leadColumnsRecreated);
         json.put("campaignColumnsRecreated", campaignColumnsRecreated);
         json.put("clients", perClient);
@@ -110,7 +111,7 @@ public final class Restore {
             DSLContext tx = cfg.dsl();
             // campaigns first, in id order, as a de-enrollment batch locks them
             tx.select(CAMPAIGNS.ID).from(CAMPAIGNS).orderBy(CAMPAIGNS.ID).forNoKeyUpdate().fetch();
-            Set<Object> touched = new java.util.HashSet<>(tx.fetch(sets.campaignsTouched()).getValues(0));
+            List<UUID> touched = tx.fetch(sets.campaignsTouched()).getValues(0, UUID.class);
             if (sets.logExists()) {
                 // the leads put back, and their de-enrollments marked as undone (one log row per lead)
                 done[0] += tx.execute("WITH d AS (" + sets.deEnrolledSince() + "),"
@@ -130,8 +131,7 @@ public final class Restore {
                 tx.execute("UPDATE campaigns AS c SET " + String.join(", ", CAMPAIGN_FLAGS.stream().map(f -> f + " = b." + f).toList())
                         + " FROM " + campaigns + " AS b WHERE b.id = c.id AND (" + tuple("c") + ") IS DISTINCT FROM (" + tuple("b") + ")");
             }
-            Reconcile.recompute(tx, campaignColumnsRecreated ? DSL.trueCondition()
-                    : CAMPAIGNS.ID.in(touched.stream().map(id -> (java.util.UUID) id).toList()));
+            Reconcile.recompute(tx, campaignColumnsRecreated ? DSL.trueCondition() : CAMPAIGNS.ID.in(touched));
             done[1] = touched.size();
         });
         lines.add(String.format("put back %d lead(s); counters of %d campaign(s) recomputed by their definition", done[0], done[1]));

@@ -11,11 +11,13 @@ import org.jooq.impl.DSL;
 import java.sql.Statement;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * Runs db/rollback scripts from the current version down to a target, newest
@@ -41,8 +43,8 @@ public final class Rollback {
             27, "U27__invocations.sql",
             29, "U29__restore_marks.sql");
     /** Where a rollback can stop: 18 (before deenroll) or any version with a script, up to the one before the newest. */
-    private static final List<Integer> TARGETS = java.util.stream.Stream.concat(java.util.stream.Stream.of(18),
-                    SCRIPTS.keySet().stream().filter(v -> v < java.util.Collections.max(SCRIPTS.keySet())))
+    private static final List<Integer> TARGETS = Stream.concat(Stream.of(18),
+                    SCRIPTS.keySet().stream().filter(v -> v < Collections.max(SCRIPTS.keySet())))
             .sorted().toList();
 
     private final DSLContext dsl;

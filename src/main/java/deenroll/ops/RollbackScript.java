@@ -6,6 +6,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -41,7 +42,7 @@ record RollbackScript(int version, String file, String sql, List<Drop> drops) {
         }
         Matcher drop = DROP.matcher(ALTER.matcher(statements).replaceAll(""));
         while (drop.find()) {
-            drops.add(new Drop(drop.group(1).toLowerCase(java.util.Locale.ROOT), drop.group(2), null));
+            drops.add(new Drop(drop.group(1).toLowerCase(Locale.ROOT), drop.group(2), null));
         }
         return new RollbackScript(version, file, sql, drops);
     }
