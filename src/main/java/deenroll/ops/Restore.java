@@ -190,21 +190,23 @@ public final class Restore {
 
         /** The campaigns whose flags or counters a restore may change. */
         String campaignsTouched() {
-            String ofLeads = "SELECT campaign_link_id AS id FROM (" + changedLeads() + ") AS x WHERE campaign_link_id IS NOT NULL";
+            String ofLeads = "SELECT DISTINCT campaign_link_id AS id FROM (" + changedLeads() + ") AS x"
+                    + " WHERE campaign_link_id IS NOT NULL";
             return campaignColumnsRecreated
                     ? ofLeads + " UNION SELECT c.id FROM campaigns AS c JOIN " + campaigns + " AS b ON b.id = c.id"
                             + " WHERE (" + tuple("c") + ") IS DISTINCT FROM (" + tuple("b") + ")"
                     : ofLeads;
         }
 
+        /** Leads and campaigns per client, counted once each (grouped, not per client: a plan of 500,000 leads). */
         String perClient() {
-            return "WITH ch AS (" + changedLeads() + "), k AS (SELECT c.id, c.client_id FROM campaigns AS c"
-                    + " WHERE c.id IN (" + campaignsTouched() + "))"
-                    + " SELECT cl.id::text AS id, cl.name,"
-                    + " (SELECT count(*) FROM ch WHERE ch.client_id = cl.id) AS leads,"
-                    + " (SELECT count(*) FROM k WHERE k.client_id = cl.id) AS campaigns"
-                    + " FROM clients AS cl"
-                    + " WHERE EXISTS (SELECT 1 FROM ch WHERE ch.client_id = cl.id) OR EXISTS (SELECT 1 FROM k WHERE k.client_id = cl.id)"
+            return "WITH ch AS (" + changedLeads() + "),"
+                    + " nl AS (SELECT client_id, count(*) AS n FROM ch GROUP BY client_id),"
+                    + " nc AS (SELECT c.client_id, count(*) AS n FROM campaigns AS c"
+                    + "        WHERE c.id IN (" + campaignsTouched() + ") GROUP BY c.client_id)"
+                    + " SELECT cl.id::text AS id, cl.name, coalesce(nl.n, 0) AS leads, coalesce(nc.n, 0) AS campaigns"
+                    + " FROM clients AS cl LEFT JOIN nl ON nl.client_id = cl.id LEFT JOIN nc ON nc.client_id = cl.id"
+                    + " WHERE nl.n IS NOT NULL OR nc.n IS NOT NULL"
                     + " ORDER BY cl.name, cl.id";
         }
     }

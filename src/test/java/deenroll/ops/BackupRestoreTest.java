@@ -69,6 +69,7 @@ class BackupRestoreTest {
             // the re-activated lead was de-enrolled by the run, then changed by the host: left as the host made it
             assertThat(json.get("leadsRestored").asLong()).isEqualTo(deEnrolledByRun - 1);
             assertThat(json.get("leadsChangedByHostLeftAlone").asLong()).isEqualTo(1);
+            assertThat(json.get("campaignsRestored").asLong()).as("each campaign counted once").isEqualTo(3);
             assertThat(f.drift()).as("counters recomputed by their definition").isZero();
         }
     }
