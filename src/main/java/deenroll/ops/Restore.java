@@ -73,21 +73,24 @@ public final class Restore {
         List<Map<String, Object>> perClient = new ArrayList<>();
         long totalLeads = 0;
         long totalCampaigns = 0;
+        long changedByHost = 0;
         for (Record r : dsl.fetch(sets.perClient())) {
             long n = r.get("leads", Long.class);
             long c = r.get("campaigns", Long.class);
+            long h = r.get("host_changed", Long.class);
             totalLeads += n;
             totalCampaigns += c;
-            lines.add(String.format("  %s (%s): %d lead(s), %d campaign(s)", r.get("name"), r.get("id"), n, c));
+            changedByHost += h;
+            lines.add(String.format("  %s (%s): %d lead(s), %d campaign(s)%s", r.get("name"), r.get("id"), n, c,
+                    h == 0 ? "" : "; " + h + " lead(s) changed by the host since, left alone"));
             Map<String, Object> client = new LinkedHashMap<>();
             client.put("clientId", r.get("id", String.class));
             client.put("clientName", r.get("name", String.class));
             client.put("leads", n);
             client.put("campaigns", c);
+            client.put("leadsChangedByHostLeftAlone", h);
             perClient.add(client);
         }
-        long changedByHost = sets.logExists() ? dsl.fetchValue(DSL.field("(SELECT count(*) FROM (" + sets.deEnrolledSince()
-                + ") AS d WHERE NOT d.as_left)", Long.class)) : 0;
         if (changedByHost > 0) {
             lines.add(changedByHost + " lead(s) de-enrolled after the backup were changed since (by the host): left as they are");
         }
@@ -174,39 +177,45 @@ public final class Restore {
                     + " WHERE b.completed_at IS DISTINCT FROM g.processed_at";
         }
 
-        /** Every lead a restore changes: id, client_id, campaign_link_id. */
-        String changedLeads() {
-            List<String> parts = new ArrayList<>();
-            if (logExists) {
-                parts.add("SELECT id, client_id, campaign_link_id FROM (" + deEnrolledSince() + ") AS d WHERE d.as_left");
-            }
-            if (leadColumnsRecreated) {
-                parts.add("SELECT l.id, l.client_id, l.campaign_link_id FROM leads AS l JOIN " + leads + " AS b ON b.id = l.id"
-                        + " WHERE (l.completed_at, l.campaign_history) IS DISTINCT FROM (b.completed_at, b.campaign_history)");
-            }
-            return parts.isEmpty() ? "SELECT NULL::uuid AS id, NULL::uuid AS client_id, NULL::uuid AS campaign_link_id WHERE false"
-                    : String.join(" UNION ", parts);
+        /** {@link #deEnrolledSince()}, or no rows when there is no lead log (a rollback of 0021 dropped it). */
+        private String deEnrolled() {
+            return logExists ? deEnrolledSince()
+                    : "SELECT NULL::uuid AS id, NULL::uuid AS client_id, NULL::uuid AS campaign_link_id, NULL::bigint AS log_id,"
+                            + " false AS as_left WHERE false";
+        }
+
+        /**
+         * The sets as CTEs, each evaluated once: d (de-enrolled since the
+         * backup), ch (every lead a restore changes: id, client_id,
+         * campaign_link_id), k (the campaigns whose flags or counters it may change).
+         */
+        private String sets() {
+            String changed = "SELECT id, client_id, campaign_link_id FROM d WHERE as_left"
+                    + (leadColumnsRecreated ? " UNION SELECT l.id, l.client_id, l.campaign_link_id FROM leads AS l JOIN " + leads
+                            + " AS b ON b.id = l.id WHERE (l.completed_at, l.campaign_history)"
+                            + " IS DISTINCT FROM (b.completed_at, b.campaign_history)" : "");
+            String touched = "SELECT DISTINCT campaign_link_id AS id FROM ch WHERE campaign_link_id IS NOT NULL"
+                    + (campaignColumnsRecreated ? " UNION SELECT c.id FROM campaigns AS c JOIN " + campaigns + " AS b ON b.id = c.id"
+                            + " WHERE (" + tuple("c") + ") IS DISTINCT FROM (" + tuple("b") + ")" : "");
+            return "WITH d AS MATERIALIZED (" + deEnrolled() + "), ch AS MATERIALIZED (" + changed + "), k AS (" + touched + ")";
         }
 
         /** The campaigns whose flags or counters a restore may change. */
         String campaignsTouched() {
-            String ofLeads = "SELECT DISTINCT campaign_link_id AS id FROM (" + changedLeads() + ") AS x"
-                    + " WHERE campaign_link_id IS NOT NULL";
-            return campaignColumnsRecreated
-                    ? ofLeads + " UNION SELECT c.id FROM campaigns AS c JOIN " + campaigns + " AS b ON b.id = c.id"
-                            + " WHERE (" + tuple("c") + ") IS DISTINCT FROM (" + tuple("b") + ")"
-                    : ofLeads;
+            return sets() + " SELECT id FROM k";
         }
 
-        /** Leads and campaigns per client, counted once each (grouped, not per client: a plan of 500,000 leads). */
+        /** Per client: leads changed, campaigns touched, leads de-enrolled since but changed by the host (left alone). */
         String perClient() {
-            return "WITH ch AS (" + changedLeads() + "),"
+            return sets() + ","
                     + " nl AS (SELECT client_id, count(*) AS n FROM ch GROUP BY client_id),"
-                    + " nc AS (SELECT c.client_id, count(*) AS n FROM campaigns AS c"
-                    + "        WHERE c.id IN (" + campaignsTouched() + ") GROUP BY c.client_id)"
-                    + " SELECT cl.id::text AS id, cl.name, coalesce(nl.n, 0) AS leads, coalesce(nc.n, 0) AS campaigns"
+                    + " nc AS (SELECT c.client_id, count(*) AS n FROM campaigns AS c JOIN k ON k.id = c.id GROUP BY c.client_id),"
+                    + " nh AS (SELECT client_id, count(*) AS n FROM d WHERE NOT as_left GROUP BY client_id)"
+                    + " SELECT cl.id::text AS id, cl.name, coalesce(nl.n, 0) AS leads, coalesce(nc.n, 0) AS campaigns,"
+                    + " coalesce(nh.n, 0) AS host_changed"
                     + " FROM clients AS cl LEFT JOIN nl ON nl.client_id = cl.id LEFT JOIN nc ON nc.client_id = cl.id"
-                    + " WHERE nl.n IS NOT NULL OR nc.n IS NOT NULL"
+                    + " LEFT JOIN nh ON nh.client_id = cl.id"
+                    + " WHERE nl.n IS NOT NULL OR nc.n IS NOT NULL OR nh.n IS NOT NULL"
                     + " ORDER BY cl.name, cl.id";
         }
     }
