@@ -134,7 +134,9 @@ public final class Restore {
                 tx.execute("UPDATE campaigns AS c SET " + String.join(", ", CAMPAIGN_FLAGS.stream().map(f -> f + " = b." + f).toList())
                         + " FROM " + campaigns + " AS b WHERE b.id = c.id AND (" + tuple("c") + ") IS DISTINCT FROM (" + tuple("b") + ")");
             }
-            Reconcile.recompute(tx, campaignColumnsRecreated ? DSL.trueCondition() : CAMPAIGNS.ID.in(touched));
+            // one array parameter, however many campaigns (a bind per campaign would hit the protocol's limit)
+            Reconcile.recompute(tx, campaignColumnsRecreated ? DSL.trueCondition()
+                    : CAMPAIGNS.ID.eq(DSL.any(touched.toArray(UUID[]::new))));
             done[1] = touched.size();
         });
         lines.add(String.format("put back %d lead(s); counters of %d campaign(s) recomputed by their definition", done[0], done[1]));
