@@ -15,6 +15,15 @@ BEGIN
   END IF;
 END $$;
 
+-- No CREATE on the schema: the worker must not create tables (a fake backup,
+-- say) or functions. PostgreSQL 15 and later give PUBLIC no CREATE on the
+-- public schema; 14 and earlier (and databases upgraded from them) do, so this
+-- applies PostgreSQL's own secure-schema pattern, the default since 15. NOTE:
+-- it is database-wide: a role that created objects in public only through
+-- PUBLIC's grant needs its own `GRANT CREATE ON SCHEMA public TO <role>`
+-- (the owner of the tables, who runs `deenroll migrate`, owns them and keeps it).
+REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+REVOKE CREATE ON SCHEMA public FROM deenroll_worker;
 GRANT USAGE ON SCHEMA public TO deenroll_worker;
 
 -- host tables: read, lock, and change only what a de-enrollment changes
@@ -36,8 +45,37 @@ GRANT SELECT, INSERT, UPDATE ON de_enrollment_pauses TO deenroll_worker;
 GRANT USAGE ON SEQUENCE de_enrollment_pauses_id_seq TO deenroll_worker;
 GRANT SELECT ON de_enrollment_live_invocations TO deenroll_worker;
 
--- the tool's functions (SECURITY INVOKER: they run with the grants above)
-GRANT EXECUTE ON ALL ROUTINES IN SCHEMA public TO deenroll_worker;
+-- EXECUTE on deenroll's routines, by name (every overload), and on nothing else:
+-- `ON ALL ROUTINES` would re-open the host's functions revoked from PUBLIC, and
+-- a grant an earlier version of this script made that way is taken back here.
+-- The names are db/routines/*.sql (WorkerRoleTest keeps the two equal). They
+-- are SECURITY INVOKER: they run with the grants above.
+DO $$
+DECLARE
+  deenroll_routines CONSTANT text[] := ARRAY[
+    'de_enrollment_abandoned_runs', 'de_enrollment_add_counts', 'de_enrollment_apply',
+    'de_enrollment_begin_invocation', 'de_enrollment_campaign_counters', 'de_enrollment_clients_to_run',
+    'de_enrollment_close_abandoned_invocations', 'de_enrollment_current_pause', 'de_enrollment_fail_in_flight',
+    'de_enrollment_finish_invocation', 'de_enrollment_finish_run', 'de_enrollment_heartbeat',
+    'de_enrollment_invocation_position', 'de_enrollment_invocation_progress', 'de_enrollment_is_eligible',
+    'de_enrollment_lead_log_of', 'de_enrollment_lease_expired', 'de_enrollment_lock_invocation',
+    'de_enrollment_outcome', 'de_enrollment_pause', 'de_enrollment_resume', 'de_enrollment_retryable',
+    'de_enrollment_run_invocation', 'de_enrollment_schema_version', 'de_enrollment_sequence_length',
+    'de_enrollment_start_run', 'de_enrollment_stuck_leads', 'get_leads_for_de_enrollment',
+    'process_de_enrollment_batch'];
+  r record;
+BEGIN
+  FOR r IN SELECT p.oid::regprocedure AS routine, p.proname = ANY (deenroll_routines) AS ours
+           FROM pg_proc AS p
+           WHERE p.pronamespace = 'public'::regnamespace AND p.prokind IN ('f', 'p')
+  LOOP
+    IF r.ours THEN
+      EXECUTE format('GRANT EXECUTE ON ROUTINE %s TO deenroll_worker', r.routine);
+    ELSE
+      EXECUTE format('REVOKE EXECUTE ON ROUTINE %s FROM deenroll_worker', r.routine);
+    END IF;
+  END LOOP;
+END $$;
 
 -- Session defaults for the role, which also hold behind a transaction pooler
 -- (PgBouncer passes no startup options on): deenroll enforces its statement

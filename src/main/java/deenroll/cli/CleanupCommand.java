@@ -2,13 +2,21 @@ package deenroll.cli;
 
 import deenroll.ops.Cleanup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "cleanup", mixinStandardHelpOptions = true,
-        description = "Monthly maintenance: move old runs to de_enrollment_runs_archive, delete old lead-log rows, VACUUM ANALYZE both.",
+        description = {"Monthly maintenance: move old runs to de_enrollment_runs_archive and delete old lead-log rows "
+                + "(one transaction), drop backups older than --backup-days except the newest (a second one), "
+                + "then VACUUM ANALYZE the runs and the lead log (outside any transaction: PostgreSQL refuses it inside one)."},
         footerHeading = "%nExamples:%n", footer = {"  deenroll cleanup --dry-run", "  deenroll cleanup --runs-days 90 --lead-log-days 30"},
         exitCodeListHeading = "%nExit codes:%n",
-        exitCodeList = {"0:done", "1:failed (the move and delete rolled back)", "2:usage error", "4:database unreachable or not migrated"})
+        exitCodeList = {"0:done",
+                "1:failed (stderr: the database's error). If the move and delete failed, they rolled back: nothing changed. "
+                        + "If dropping backups failed, the move and delete are committed and no backup is dropped. "
+                        + "If VACUUM ANALYZE failed, everything before it is committed (it runs after the commits): "
+                        + "run cleanup again, it finds nothing more to move",
+                "2:usage error", "4:database unreachable or not migrated"})
 final class CleanupCommand extends OpsCommand {
 
     @Option(names = "--runs-days", paramLabel = "DAYS", description = "archive runs older than this (default: ${DEFAULT-VALUE})")
@@ -17,8 +25,15 @@ final class CleanupCommand extends OpsCommand {
     @Option(names = "--lead-log-days", paramLabel = "DAYS", description = "delete lead-log rows older than this (default: ${DEFAULT-VALUE})")
     int leadLogDays = 30;
 
+    @Option(names = "--backup-days", paramLabel = "DAYS",
+            description = "drop backups older than this, never the newest; at least 30 (default: ${DEFAULT-VALUE})")
+    int backupDays = Cleanup.MIN_BACKUP_DAYS;
+
     @Option(names = "--dry-run", description = "say what would be done, change nothing")
     boolean dryRun;
+
+    @Mixin
+    OperationTimeoutOption timeout = new OperationTimeoutOption();
 
     CleanupCommand(CliContext ctx) {
         super(ctx);
@@ -26,6 +41,6 @@ final class CleanupCommand extends OpsCommand {
 
     @Override
     public Integer call() {
-        return withDatabase(true, db -> new Cleanup(db.dsl()).run(runsDays, leadLogDays, dryRun));
+        return withDatabase(true, timeout, db -> new Cleanup(db.dsl()).run(runsDays, leadLogDays, backupDays, dryRun));
     }
 }

@@ -70,7 +70,12 @@ final class CliContext {
     }
 
     Database open(Settings settings) {
-        return Database.open(settings.database(), settings.connectTimeout(), settings.statementTimeout());
+        return open(settings, settings.statementTimeout());
+    }
+
+    /** A pool whose statements have {@code statementTimeout} instead of the engine's (the long operations'). */
+    Database open(Settings settings, Duration statementTimeout) {
+        return Database.open(settings.database(), settings.connectTimeout(), statementTimeout);
     }
 
     /**

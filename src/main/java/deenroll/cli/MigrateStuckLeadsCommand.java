@@ -6,6 +6,7 @@ import deenroll.engine.Engine;
 import deenroll.engine.StopSignal;
 import deenroll.ops.StuckLeadMigration;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.time.Duration;
@@ -28,6 +29,9 @@ final class MigrateStuckLeadsCommand extends OpsCommand {
     @Option(names = "--max-runtime", paramLabel = "MS", description = "time budget in ms (default 3600000: one hour)")
     String maxRuntime;
 
+    @Mixin
+    OperationTimeoutOption timeout = new OperationTimeoutOption();
+
     MigrateStuckLeadsCommand(CliContext ctx) {
         super(ctx);
     }
@@ -36,8 +40,9 @@ final class MigrateStuckLeadsCommand extends OpsCommand {
     public Integer call() {
         int batch = ctx.config.batchSize(batchSize);
         Duration budget = maxRuntime == null ? Duration.ofHours(1) : ctx.config.maxRuntime(maxRuntime);
+        Duration statementTimeout = ctx.config.operationTimeout(timeout.value);
         CliContext.Settings settings = ctx.settings(common);
-        try (Database db = ctx.open(settings)) {
+        try (Database db = ctx.open(settings, statementTimeout)) {
             SchemaCheck.requireMigrated(db.dsl());
             Engine engine = Engine.on(db, ctx.alerts(settings, db), ctx.clock, new StopSignal());
             StuckLeadMigration.Result result = new StuckLeadMigration(db.dsl(), engine).run(dryRun, batch, budget,

@@ -5,6 +5,7 @@ import deenroll.db.SchemaCheck;
 import deenroll.ops.OpsReport;
 import picocli.CommandLine.Mixin;
 
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.function.Function;
 
@@ -23,7 +24,17 @@ abstract class OpsCommand implements Callable<Integer> {
     /** Connects, refuses an unmigrated database (exit 4), runs {@code action}, prints its report. */
     int withDatabase(boolean requireMigrated, Function<Database, OpsReport> action) {
         CliContext.Settings settings = ctx.settings(common);
-        try (Database db = ctx.open(settings)) {
+        return withDatabase(requireMigrated, settings.statementTimeout(), action);
+    }
+
+    /** As {@link #withDatabase(boolean, Function)}, its statements bounded by {@code timeout} (a long operation's own). */
+    int withDatabase(boolean requireMigrated, OperationTimeoutOption timeout, Function<Database, OpsReport> action) {
+        return withDatabase(requireMigrated, ctx.config.operationTimeout(timeout.value), action);
+    }
+
+    private int withDatabase(boolean requireMigrated, Duration timeout, Function<Database, OpsReport> action) {
+        CliContext.Settings settings = ctx.settings(common);
+        try (Database db = ctx.open(settings, timeout)) {
             if (requireMigrated) {
                 SchemaCheck.requireMigrated(db.dsl());
             }

@@ -67,6 +67,23 @@ public final class Config {
                 1_000, 540_000, " milliseconds"));
     }
 
+    /**
+     * The timeout of each statement of the long operations (backup, restore,
+     * cleanup, migrate-stuck-leads), which copy, update or vacuum whole tables:
+     * separate from the engine's statement timeout, uncapped, 0 = none. The
+     * default, four hours, is ample for a platform of several million leads.
+     */
+    public Duration operationTimeout(String option) {
+        return Duration.ofMillis(integer(option, "--operation-timeout", "DE_ENROLLMENT_OPERATION_TIMEOUT", 14_400_000,
+                0, Integer.MAX_VALUE * 1000L, " milliseconds (0: none)"));
+    }
+
+    /** How long each migration waits for a lock on a host table before it gives up (0: as long as it takes). */
+    public Duration lockTimeout(String option) {
+        return Duration.ofMillis(integer(option, "--lock-timeout", "DE_ENROLLMENT_LOCK_TIMEOUT", 10_000,
+                0, 3_600_000, " milliseconds (0: no limit)"));
+    }
+
     public Duration connectTimeout(String option) {
         return Duration.ofMillis(integer(option, "--connect-timeout", "DE_ENROLLMENT_CONNECT_TIMEOUT", 5_000,
                 250, 120_000, " milliseconds"));

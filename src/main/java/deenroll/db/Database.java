@@ -24,7 +24,8 @@ import java.time.Duration;
  * server-side prepared statements ({@code prepareThreshold=0}: a pooler hands
  * them to connections that never saw them). The statement timeout is enforced
  * by the driver, which cancels a statement that outlives it (a cancel request
- * reaches the right server connection through a pooler too); JIT is switched
+ * reaches the right server connection through a pooler too; the long
+ * operations open theirs with their own timeout, which may be none); JIT is switched
  * off per transaction where it costs (the batch loop, 0027). Only
  * {@code application_name}, a startup parameter poolers pass on, tags the sessions.
  */
@@ -39,8 +40,12 @@ public final class Database implements AutoCloseable {
         this.target = target;
         this.dsl = DSL.using(dataSource, SQLDialect.POSTGRES, new Settings()
                 .withExecuteLogging(false)
-                // whole seconds (JDBC's unit), rounded up so the timeout is never shorter than asked
-                .withQueryTimeout((int) Math.max(1, (statementTimeout.toMillis() + 999) / 1000)));
+                .withQueryTimeout(queryTimeoutSeconds(statementTimeout)));
+    }
+
+    /** Whole seconds (JDBC's unit), rounded up so the timeout is never shorter than asked; zero is JDBC's "none". */
+    private static int queryTimeoutSeconds(Duration timeout) {
+        return timeout.isZero() ? 0 : (int) Math.min(Integer.MAX_VALUE, Math.max(1, (timeout.toMillis() + 999) / 1000));
     }
 
     /**

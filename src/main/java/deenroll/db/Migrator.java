@@ -5,26 +5,48 @@ import org.flywaydb.core.api.output.MigrateResult;
 import org.jooq.DSLContext;
 
 import javax.sql.DataSource;
+import java.sql.SQLException;
+import java.time.Duration;
 import java.util.List;
 
 /**
  * Applies db/migration with Flyway. The platform's database exists before the
  * tool: when it holds the host tables but no Flyway history, Flyway records a
- * baseline at version 18 ("the host schema") and applies 19 onwards.
+ * baseline at version 18 ("the host schema") and applies 19 onwards. Every
+ * migration waits at most {@code lockTimeout} for a lock ({@link LockTimeout}).
  */
 public final class Migrator {
 
     /** The schema version this build of the tool needs and ships. */
-    public static final int REQUIRED_VERSION = 28;
+    public static final int REQUIRED_VERSION = 29;
     static final String BASELINE_VERSION = "18";
     private static final List<String> HOST_TABLES = List.of("clients", "campaigns", "leads");
 
+    /** The lock_timeout of each migration when none is given: long enough for a busy table's short transactions. */
+    public static final Duration DEFAULT_LOCK_TIMEOUT = Duration.ofSeconds(10);
+
     private final DataSource dataSource;
     private final DSLContext dsl;
+    private final Duration lockTimeout;
 
     public Migrator(DataSource dataSource, DSLContext dsl) {
+        this(dataSource, dsl, DEFAULT_LOCK_TIMEOUT);
+    }
+
+    public Migrator(DataSource dataSource, DSLContext dsl, Duration lockTimeout) {
         this.dataSource = dataSource;
         this.dsl = dsl;
+        this.lockTimeout = lockTimeout;
+    }
+
+    /** True when {@code error} is a migration that gave up waiting for a lock (its transaction rolled back). */
+    public static boolean lockTimedOut(Throwable error) {
+        for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof SQLException sql && LockTimeout.LOCK_NOT_AVAILABLE.equals(sql.getSQLState())) {
+                return true;
+            }
+        }
+        return false;
     }
 
     public MigrateResult migrate() {
@@ -45,6 +67,7 @@ public final class Migrator {
                 .baselineVersion(BASELINE_VERSION)
                 .baselineDescription("host schema before deenroll")
                 .loggers("slf4j")
+                .callbacks(new LockTimeout(lockTimeout))
                 .load();
     }
 }

@@ -5,26 +5,24 @@ import deenroll.db.Catalog;
 import org.jooq.DSLContext;
 import org.jooq.impl.DSL;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
+import java.util.Optional;
 import java.util.regex.Pattern;
-import java.util.stream.Collectors;
 
 /**
- * The procedure's `leads_backup_YYYYMMDD` / `campaigns_backup_YYYYMMDD` tables:
- * full copies taken in one REPEATABLE READ transaction (both tables from the
- * same snapshot), verified by row count; and the restore of the de-enrollment
- * state from them.
+ * The procedure's `leads_backup_YYYYMMDD` / `campaigns_backup_YYYYMMDD` tables
+ * (and, with history, copies of the run history and lead log): full copies
+ * taken in one REPEATABLE READ transaction (every table from the same
+ * snapshot), verified by row count and recorded ({@link BackupRecord}).
  */
 public final class Backups {
 
-    private static final Pattern DAY = Pattern.compile("\\d{8}");
-    static final List<String> LEAD_STATE = List.of("is_active", "completed_at", "campaign_history");
-    /** Every column migration 0020 adds: a rollback of 0020 drops them, `migrate` re-creates them with defaults. */
-    static final List<String> CAMPAIGN_STATE = List.of("is_active", "active_leads_count", "completed_leads_count",
-            "opted_out_count", "booked_count", "deactivated_at", "last_enrollment_at", "auto_discovered");
+    static final Pattern DAY = Pattern.compile("\\d{8}");
+    /** The tool's tables that U21/U22 drop and a plain backup does not copy. */
+    static final List<String> HISTORY = List.of("de_enrollment_runs", "de_enrollment_lead_log", "de_enrollment_runs_archive");
 
     private final DSLContext dsl;
     private final Catalog catalog;
@@ -34,101 +32,109 @@ public final class Backups {
         this.catalog = new Catalog(dsl);
     }
 
+    static String historyCopy(String table, String day) {
+        return table + "_backup_" + day;
+    }
+
     /** Today in the database's time zone, as the table suffix. */
     public String today() {
         return dsl.fetchValue(DSL.field("to_char(now(), 'YYYYMMDD')", String.class));
     }
 
-    public boolean exists(String day) {
-        return catalog.relationExists("leads_backup_" + day) && catalog.relationExists("campaigns_backup_" + day);
-    }
-
-    public OpsReport backup(boolean replace) {
+    public OpsReport backup(boolean replace, boolean withHistory) {
         String day = today();
-        String leads = "leads_backup_" + day;
-        String campaigns = "campaigns_backup_" + day;
-        if (!replace && (catalog.relationExists(leads) || catalog.relationExists(campaigns))) {
-            throw new UsageException("backup: " + leads + " or " + campaigns
-                    + " exists already; pass --replace to overwrite today's backup");
+        List<String[]> copies = new ArrayList<>();
+        copies.add(new String[] {"leads", BackupRecord.leadsTable(day)});
+        copies.add(new String[] {"campaigns", BackupRecord.campaignsTable(day)});
+        if (withHistory) {
+            HISTORY.stream().filter(catalog::relationExists).forEach(t -> copies.add(new String[] {t, historyCopy(t, day)}));
+        }
+        List<String> everyName = new ArrayList<>(List.of(BackupRecord.leadsTable(day), BackupRecord.campaignsTable(day)));
+        HISTORY.forEach(t -> everyName.add(historyCopy(t, day)));
+        if (!replace && everyName.stream().anyMatch(catalog::relationExists)) {
+            throw new UsageException("backup: today's backup (" + BackupRecord.leadsTable(day) + ", …) exists already;"
+                    + " pass --replace to overwrite it");
         }
         Map<String, Object> json = new LinkedHashMap<>();
-        List<String> lines = new java.util.ArrayList<>();
+        List<String> lines = new ArrayList<>();
         dsl.transaction(cfg -> {
             DSLContext tx = cfg.dsl();
             tx.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ");
-            for (String[] t : new String[][] {{"leads", leads}, {"campaigns", campaigns}}) {
-                tx.execute("DROP TABLE IF EXISTS " + t[1]);
+            // a replaced backup with history must not keep yesterday's copy of the history beside today's leads
+            everyName.forEach(name -> tx.execute("DROP TABLE IF EXISTS " + name));
+            Map<String, Long> rows = new LinkedHashMap<>();
+            for (String[] t : copies) {
                 tx.execute("CREATE TABLE " + t[1] + " AS TABLE " + t[0]);
                 long source = tx.fetchCount(DSL.table(DSL.name(t[0])));
                 long copy = tx.fetchCount(DSL.table(DSL.name(t[1])));
                 if (source != copy) {
                     throw new IllegalStateException(t[1] + " has " + copy + " rows, " + t[0] + " has " + source);
                 }
+                rows.put(t[1], copy);
                 String size = tx.fetchValue(DSL.field("pg_size_pretty(pg_total_relation_size({0}::regclass))",
                         String.class, DSL.inline(t[1])));
                 json.put(t[1], Map.of("rows", copy, "size", size));
                 lines.add(String.format("%s: %d rows (= %s), %s", t[1], copy, t[0], size));
             }
+            tx.execute("COMMENT ON TABLE " + BackupRecord.leadsTable(day) + " IS " + DSL.inline(BackupRecord.comment(tx, rows)));
         });
-        lines.add("verified: row counts match; restore with `deenroll restore --from " + day + "`");
+        lines.add("verified and recorded: row counts match; `deenroll restore --from " + day + "` shows what it would put back");
         json.put("day", day);
+        json.put("withHistory", withHistory);
         return new OpsReport(lines, json, false);
     }
 
-    /**
-     * Puts back is_active, completed_at, campaign_history (leads) and the flags
-     * and counters (campaigns) from the backup of {@code day}, in one transaction.
-     * Rows added since the backup are left as they are. Must run while the
-     * columns exist, i.e. before a rollback of 0019/0020, or after `migrate`.
-     */
-    public OpsReport restore(String day) {
+    /** The days with a table named like a backup's leads table, newest first, recorded or not. */
+    List<String> days() {
+        return dsl.fetch("SELECT substr(relname, 14) FROM pg_class WHERE relkind = 'r'"
+                        + " AND relnamespace = current_schema()::regnamespace AND relname LIKE 'leads_backup_%'"
+                        // no braces in the pattern: jOOQ's plain SQL reads {8} as a bind placeholder
+                        + " AND length(relname) = 21 AND substr(relname, 14) ~ '^[0-9]+$'"
+                        + " ORDER BY 1 DESC")
+                .getValues(0, String.class);
+    }
+
+    /** {@code day}'s backup, verified; a {@link UsageException} (exit 2) saying why it cannot be used. */
+    public BackupRecord verified(String day) {
         if (!DAY.matcher(day).matches()) {
             throw new UsageException("--from: expected a date as YYYYMMDD");
         }
-        String leads = "leads_backup_" + day;
-        String campaigns = "campaigns_backup_" + day;
-        if (!exists(day)) {
-            throw new UsageException("restore: no backup " + leads + " / " + campaigns + " in this database");
+        if (!catalog.relationExists(BackupRecord.leadsTable(day)) || !catalog.relationExists(BackupRecord.campaignsTable(day))) {
+            throw new UsageException("no backup " + BackupRecord.leadsTable(day) + " / " + BackupRecord.campaignsTable(day)
+                    + " in this database");
         }
-        requireColumns(leads, "leads", LEAD_STATE);
-        requireColumns(campaigns, "campaigns", CAMPAIGN_STATE);
-        int[] restored = new int[2];
-        dsl.transaction(cfg -> {
-            DSLContext tx = cfg.dsl();
-            restored[0] = tx.execute("UPDATE leads AS l SET " + assignments(LEAD_STATE) + " FROM " + leads
-                    + " AS b WHERE b.id = l.id AND (" + tuple("l", LEAD_STATE) + ") IS DISTINCT FROM ("
-                    + tuple("b", LEAD_STATE) + ")");
-            restored[1] = tx.execute("UPDATE campaigns AS l SET " + assignments(CAMPAIGN_STATE) + " FROM " + campaigns
-                    + " AS b WHERE b.id = l.id AND (" + tuple("l", CAMPAIGN_STATE) + ") IS DISTINCT FROM ("
-                    + tuple("b", CAMPAIGN_STATE) + ")");
+        BackupRecord record = BackupRecord.read(dsl, day).orElseThrow(() -> new UsageException(
+                BackupRecord.leadsTable(day) + " was not taken by `deenroll backup` (no backup record on it);"
+                        + " take one with `deenroll backup`"));
+        record.mismatch(dsl).ifPresent(why -> {
+            throw new UsageException("the backup of " + day + " changed since it was taken: " + why);
         });
-        Map<String, Object> json = new LinkedHashMap<>();
-        json.put("day", day);
-        json.put("leadsRestored", restored[0]);
-        json.put("campaignsRestored", restored[1]);
-        return new OpsReport(List.of(
-                "restored from " + leads + ": " + restored[0] + " lead(s) changed back (" + String.join(", ", LEAD_STATE) + ")",
-                "restored from " + campaigns + ": " + restored[1] + " campaign(s) changed back (" + String.join(", ", CAMPAIGN_STATE) + ")",
-                "next: `deenroll verify` (leads added since the backup keep their state; `deenroll reconcile-stats` fixes counters if verify finds drift)"),
-                json, false);
+        return record;
     }
 
-    private void requireColumns(String backup, String live, List<String> columns) {
-        Set<String> inBackup = catalog.columns(backup);
-        Set<String> inLive = catalog.columns(live);
-        List<String> missing = columns.stream().filter(c -> !inBackup.contains(c) || !inLive.contains(c)).toList();
-        if (!missing.isEmpty() || !inBackup.contains("id")) {
-            throw new UsageException("restore: " + backup + " and " + live + " do not both have the columns "
-                    + String.join(", ", missing.isEmpty() ? List.of("id") : missing)
-                    + " (restore before rolling back 0019/0020, or after `deenroll migrate`)");
+    /** The newest backup that `deenroll backup` recorded and whose tables still match the record. */
+    public Optional<BackupRecord> newestVerified() {
+        return days().stream().flatMap(d -> BackupRecord.read(dsl, d).stream())
+                .filter(r -> r.mismatch(dsl).isEmpty())
+                .findFirst();
+    }
+
+    /**
+     * Drops the backups (every table of the day) older than {@code retentionDays},
+     * never the newest, whatever its age: it may be the only way back.
+     */
+    List<String> prune(int retentionDays, boolean dryRun) {
+        List<String> days = days();
+        String cutoff = dsl.fetchValue(DSL.field("to_char(now() - make_interval(days => {0}), 'YYYYMMDD')",
+                String.class, DSL.inline(retentionDays)));
+        List<String> old = days.stream().skip(1).filter(d -> d.compareTo(cutoff) < 0).toList();
+        if (!dryRun) {
+            dsl.transaction(cfg -> old.forEach(d -> {
+                List<String> tables = new ArrayList<>(List.of(BackupRecord.leadsTable(d), BackupRecord.campaignsTable(d)));
+                HISTORY.forEach(t -> tables.add(historyCopy(t, d)));
+                tables.forEach(t -> cfg.dsl().execute("DROP TABLE IF EXISTS " + t));
+            }));
         }
-    }
-
-    private static String assignments(List<String> columns) {
-        return columns.stream().map(c -> c + " = b." + c).collect(Collectors.joining(", "));
-    }
-
-    private static String tuple(String alias, List<String> columns) {
-        return columns.stream().map(c -> alias + "." + c).collect(Collectors.joining(", "));
+        return old;
     }
 }

@@ -13,7 +13,8 @@ import java.util.Map;
 /**
  * Monthly maintenance: runs older than the retention period move to
  * de_enrollment_runs_archive (every column, one statement, so nothing is lost
- * or copied twice), lead-log rows older than theirs are deleted, then VACUUM
+ * or copied twice), lead-log rows older than theirs are deleted, backups older
+ * than theirs are dropped (never the newest), then VACUUM
  * ANALYZE, which PostgreSQL refuses inside a transaction block, so it runs on
  * its own in autocommit (the old procedure wrapped it in BEGIN … COMMIT).
  */
@@ -29,9 +30,15 @@ public final class Cleanup {
         this.dsl = dsl;
     }
 
-    public OpsReport run(int runDays, int leadLogDays, boolean dryRun) {
+    /** The procedure's minimum retention of backups. */
+    public static final int MIN_BACKUP_DAYS = 30;
+
+    public OpsReport run(int runDays, int leadLogDays, int backupDays, boolean dryRun) {
         if (runDays < 1 || leadLogDays < 1) {
             throw new UsageException("--runs-days and --lead-log-days: expected at least 1 day");
+        }
+        if (backupDays < MIN_BACKUP_DAYS) {
+            throw new UsageException("--backup-days: expected at least " + MIN_BACKUP_DAYS + " days (the procedure's minimum)");
         }
         String oldRuns = "run_at < now() - make_interval(days => " + runDays + ")";
         String oldLog = "processed_at < now() - make_interval(days => " + leadLogDays + ")";
@@ -51,12 +58,17 @@ public final class Cleanup {
             });
             runs = n[0];
             logs = n[1];
+        }
+        List<String> pruned = new Backups(dsl).prune(backupDays, dryRun);
+        if (!dryRun) {
             vacuumAnalyze();
         }
         List<String> lines = new ArrayList<>();
         String verb = dryRun ? "would " : "";
         lines.add(verb + (dryRun ? "move " : "moved ") + runs + " run(s) older than " + runDays + " days to de_enrollment_runs_archive");
         lines.add(verb + (dryRun ? "delete " : "deleted ") + logs + " lead-log row(s) older than " + leadLogDays + " days");
+        lines.add(verb + (dryRun ? "drop " : "dropped ") + pruned.size() + " backup(s) older than " + backupDays
+                + " days" + (pruned.isEmpty() ? "" : ": " + String.join(", ", pruned)) + " (the newest is always kept)");
         lines.add(dryRun ? "would VACUUM ANALYZE de_enrollment_runs, de_enrollment_lead_log (nothing changed: --dry-run)"
                 : "VACUUM ANALYZE de_enrollment_runs, de_enrollment_lead_log: done");
         Map<String, Object> json = new LinkedHashMap<>();
@@ -65,6 +77,8 @@ public final class Cleanup {
         json.put("leadLogDeleted", logs);
         json.put("runsDays", runDays);
         json.put("leadLogDays", leadLogDays);
+        json.put("backupsDropped", pruned);
+        json.put("backupDays", backupDays);
         return new OpsReport(lines, json, false);
     }
 

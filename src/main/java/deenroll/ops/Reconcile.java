@@ -1,5 +1,6 @@
 package deenroll.ops;
 
+import org.jooq.Condition;
 import org.jooq.DSLContext;
 import org.jooq.Record;
 import org.jooq.Result;
@@ -51,19 +52,7 @@ public final class Reconcile {
                 DSLContext tx = cfg.dsl();
                 tx.select(CAMPAIGNS.ID).from(CAMPAIGNS).orderBy(CAMPAIGNS.ID).forNoKeyUpdate().fetch();
                 seen.add(drift(tx));
-                var a = DE_ENROLLMENT_CAMPAIGN_COUNTERS.as("a");
-                updated[0] = tx.update(CAMPAIGNS)
-                        .set(CAMPAIGNS.ACTIVE_LEADS_COUNT, a.ACTIVE_LEADS_COUNT)
-                        .set(CAMPAIGNS.COMPLETED_LEADS_COUNT, a.COMPLETED_LEADS_COUNT)
-                        .set(CAMPAIGNS.OPTED_OUT_COUNT, a.OPTED_OUT_COUNT)
-                        .set(CAMPAIGNS.BOOKED_COUNT, a.BOOKED_COUNT)
-                        .from(a)
-                        .where(a.CAMPAIGN_ID.eq(CAMPAIGNS.ID))
-                        .and(DSL.row(CAMPAIGNS.ACTIVE_LEADS_COUNT, CAMPAIGNS.COMPLETED_LEADS_COUNT,
-                                        CAMPAIGNS.OPTED_OUT_COUNT, CAMPAIGNS.BOOKED_COUNT)
-                                .isDistinctFrom(a.ACTIVE_LEADS_COUNT, a.COMPLETED_LEADS_COUNT,
-                                        a.OPTED_OUT_COUNT, a.BOOKED_COUNT))
-                        .execute();
+                updated[0] = recompute(tx, DSL.trueCondition());
             });
             drift = seen.get(0);
             fixed = updated[0];
@@ -81,6 +70,28 @@ public final class Reconcile {
         json.put("drifted", drift);
         json.put("fixed", fixed);
         return new OpsReport(lines, json, false);
+    }
+
+    /**
+     * Sets the counters of the campaigns {@code which} selects to their
+     * definition, where they differ; the caller holds the campaign rows'
+     * locks. Returns how many campaigns changed.
+     */
+    static int recompute(DSLContext tx, Condition which) {
+        var a = DE_ENROLLMENT_CAMPAIGN_COUNTERS.as("a");
+        return tx.update(CAMPAIGNS)
+                .set(CAMPAIGNS.ACTIVE_LEADS_COUNT, a.ACTIVE_LEADS_COUNT)
+                .set(CAMPAIGNS.COMPLETED_LEADS_COUNT, a.COMPLETED_LEADS_COUNT)
+                .set(CAMPAIGNS.OPTED_OUT_COUNT, a.OPTED_OUT_COUNT)
+                .set(CAMPAIGNS.BOOKED_COUNT, a.BOOKED_COUNT)
+                .from(a)
+                .where(a.CAMPAIGN_ID.eq(CAMPAIGNS.ID))
+                .and(which)
+                .and(DSL.row(CAMPAIGNS.ACTIVE_LEADS_COUNT, CAMPAIGNS.COMPLETED_LEADS_COUNT,
+                                CAMPAIGNS.OPTED_OUT_COUNT, CAMPAIGNS.BOOKED_COUNT)
+                        .isDistinctFrom(a.ACTIVE_LEADS_COUNT, a.COMPLETED_LEADS_COUNT,
+                                a.OPTED_OUT_COUNT, a.BOOKED_COUNT))
+                .execute();
     }
 
     static List<Map<String, Object>> drift(DSLContext dsl) {

@@ -73,7 +73,9 @@ public final class Verify {
                         + " (fix: `deenroll reconcile-stats`)");
 
         int logDuplicates = dsl.fetchValue(DSL.field("(SELECT count(*) FROM (SELECT lead_id, campaign_id"
-                + " FROM de_enrollment_lead_log WHERE action = 'de_enrolled' GROUP BY lead_id, campaign_id"
+                + " FROM de_enrollment_lead_log WHERE action = 'de_enrolled' AND restored_at IS NULL"
+                // a de-enrollment a restore undid (0029) is not one of two
+                + " GROUP BY lead_id, campaign_id"
                 + " HAVING count(*) > 1) d)", Integer.class));
         int historyDuplicates = dsl.fetchValue(DSL.field("(SELECT count(*) FROM leads l WHERE"
                 + " jsonb_typeof(l.campaign_history) = 'array' AND EXISTS (SELECT 1 FROM jsonb_array_elements(l.campaign_history) e"

@@ -179,4 +179,43 @@ class MigrationTest {
             assertThat(r.err()).contains("campaigns").contains("leads").doesNotContain("clients,");
         }
     }
+    /**
+     * A host transaction holds leads (an open transaction that read it):
+     * V19's ALTER TABLE would queue behind it and block every later query on
+     * leads. With the lock timeout it gives up, leaves nothing half-applied,
+     * and the next `migrate`, after the transaction, applies everything.
+     */
+    @Test
+    @org.junit.jupiter.api.Timeout(120) // without the lock timeout, migrate waits for the host forever
+    void aMigrationBehindALongTransactionTimesOutCleanlyAndSucceedsWhenRunAgain() throws Exception {
+        java.util.concurrent.CountDownLatch holding = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CompletableFuture<Void> host = java.util.concurrent.CompletableFuture.runAsync(
+                () -> dsl().transaction(cfg -> {
+                    cfg.dsl().fetch("SELECT id FROM leads LIMIT 1");
+                    holding.countDown();
+                    release.await();
+                }));
+        assertThat(holding.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        long started = System.nanoTime();
+
+        Cli.Result blocked = Cli.run(db, "migrate", "--lock-timeout", "1000");
+
+        long waitedMs = (System.nanoTime() - started) / 1_000_000;
+        release.countDown();
+        host.get(10, java.util.concurrent.TimeUnit.SECONDS);
+        assertThat(blocked.exitCode()).as(blocked.out() + blocked.err()).isEqualTo(1);
+        assertThat(blocked.err()).contains("waited longer than --lock-timeout (1000 ms)", "nothing of it is applied",
+                "Run `deenroll migrate` again");
+        assertThat(waitedMs).as("gave up after the lock timeout, not the statement timeout").isLessThan(30_000);
+        assertThat(Query.value(dsl(), Boolean.class, "SELECT EXISTS (SELECT FROM information_schema.columns"
+                + " WHERE table_name = 'leads' AND column_name = 'completed_at')")).isFalse();
+        assertThat(Query.value(dsl(), Long.class, "SELECT count(*) FROM flyway_schema_history WHERE version <> '18'"))
+                .isZero();
+        assertThat(hostLeadRows()).isEqualTo(leadsBefore);
+
+        migrate();
+
+        assertThat(Query.value(dsl(), Integer.class, "SELECT de_enrollment_schema_version()")).isEqualTo(Migrator.REQUIRED_VERSION);
+    }
 }

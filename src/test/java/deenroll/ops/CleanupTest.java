@@ -157,4 +157,56 @@ class CleanupTest {
             assertThat(everything(db)).containsExactlyElementsOf(afterFirst);
         }
     }
+    private static void backupTables(TestDatabase db, String day) {
+        db.sql("CREATE TABLE leads_backup_" + day + " AS TABLE leads; CREATE TABLE campaigns_backup_" + day + " AS TABLE campaigns;"
+                + " CREATE TABLE de_enrollment_lead_log_backup_" + day + " AS TABLE de_enrollment_lead_log");
+    }
+
+    private static String daysAgo(TestDatabase db, int days) {
+        return Sql.text(db, "SELECT to_char(now() - make_interval(days => " + days + "), 'YYYYMMDD')");
+    }
+
+    @Test
+    void backupsOlderThan30DaysAreDroppedWithEveryTableOfTheirDayButNeverTheNewest() {
+        try (TestDatabase db = TestPostgres.get().migrated()) {
+            String old = daysAgo(db, 31);
+            String recent = daysAgo(db, 29);
+            backupTables(db, old);
+            backupTables(db, recent);
+
+            Cli.Result dryRun = Cli.run(db, "cleanup", "--dry-run");
+            assertThat(dryRun.out()).contains("would drop 1 backup(s) older than 30 days: " + old);
+            assertThat(Sql.relationExists(db, "leads_backup_" + old)).isTrue();
+
+            Cli.Result cleanup = Cli.run(db, "cleanup", "--output", "json");
+
+            assertThat(cleanup.exitCode()).as(cleanup.err()).isZero();
+            assertThat(Json.of(cleanup).get("backupsDropped").toString()).isEqualTo("[\"" + old + "\"]");
+            assertThat(Sql.relationExists(db, "leads_backup_" + old)).isFalse();
+            assertThat(Sql.relationExists(db, "campaigns_backup_" + old)).isFalse();
+            assertThat(Sql.relationExists(db, "de_enrollment_lead_log_backup_" + old)).isFalse();
+            assertThat(Sql.relationExists(db, "leads_backup_" + recent)).isTrue();
+
+            // the newest backup stays, however old: it may be the only way back
+            db.sql("DROP TABLE leads_backup_" + recent + ", campaigns_backup_" + recent + ", de_enrollment_lead_log_backup_" + recent);
+            String older = daysAgo(db, 60);
+            backupTables(db, older);
+            assertThat(Cli.run(db, "cleanup").exitCode()).isZero();
+            assertThat(Sql.relationExists(db, "leads_backup_" + older)).isTrue();
+        }
+    }
+
+    @Test
+    void aRetentionBelowTheProceduresMinimumIsAUsageError() {
+        try (TestDatabase db = TestPostgres.get().migrated()) {
+            backupTables(db, daysAgo(db, 20));
+            backupTables(db, daysAgo(db, 10));
+
+            Cli.Result cleanup = Cli.run(db, "cleanup", "--backup-days", "7");
+
+            assertThat(cleanup.exitCode()).isEqualTo(2);
+            assertThat(cleanup.err()).contains("--backup-days: expected at least 30");
+            assertThat(Sql.relationExists(db, "leads_backup_" + daysAgo(db, 20))).isTrue();
+        }
+    }
 }

@@ -106,6 +106,13 @@ public class DeEnrollmentLeadLog extends TableImpl<DeEnrollmentLeadLogRecord> {
      */
     public final TableField<DeEnrollmentLeadLogRecord, OffsetDateTime> PROCESSED_AT = createField(DSL.name("processed_at"), SQLDataType.TIMESTAMPWITHTIMEZONE(6).nullable(false).defaultValue(DSL.field(DSL.raw("now()"), SQLDataType.TIMESTAMPWITHTIMEZONE)), this, "");
 
+    /**
+     * The column <code>de_enrollment_lead_log.restored_at</code>. When
+     * `deenroll restore` put this de-enrollment back from a backup (NULL: it
+     * stands).
+     */
+    public final TableField<DeEnrollmentLeadLogRecord, OffsetDateTime> RESTORED_AT = createField(DSL.name("restored_at"), SQLDataType.TIMESTAMPWITHTIMEZONE(6), this, "When `deenroll restore` put this de-enrollment back from a backup (NULL: it stands).");
+
     private DeEnrollmentLeadLog(Name alias, Table<DeEnrollmentLeadLogRecord> aliased) {
         this(alias, aliased, (Field<?>[]) null, null);
     }

@@ -94,6 +94,11 @@ public class DeEnrollmentLeadLogOf extends TableImpl<DeEnrollmentLeadLogRecord> 
      */
     public final TableField<DeEnrollmentLeadLogRecord, OffsetDateTime> PROCESSED_AT = createField(DSL.name("processed_at"), SQLDataType.TIMESTAMPWITHTIMEZONE(6).nullable(false).defaultValue(DSL.field(DSL.raw("now()"), SQLDataType.TIMESTAMPWITHTIMEZONE)), this, "");
 
+    /**
+     * The column <code>de_enrollment_lead_log_of.restored_at</code>.
+     */
+    public final TableField<DeEnrollmentLeadLogRecord, OffsetDateTime> RESTORED_AT = createField(DSL.name("restored_at"), SQLDataType.TIMESTAMPWITHTIMEZONE(6), this, "");
+
     private DeEnrollmentLeadLogOf(Name alias, Table<DeEnrollmentLeadLogRecord> aliased) {
         this(alias, aliased, new Field[] {
             DSL.val(null, SQLDataType.UUID)

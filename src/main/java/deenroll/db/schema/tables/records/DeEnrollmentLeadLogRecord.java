@@ -161,6 +161,24 @@ public class DeEnrollmentLeadLogRecord extends UpdatableRecordImpl<DeEnrollmentL
         return (OffsetDateTime) get(9);
     }
 
+    /**
+     * Setter for <code>de_enrollment_lead_log.restored_at</code>. When
+     * `deenroll restore` put this de-enrollment back from a backup (NULL: it
+     * stands).
+     */
+    public void setRestoredAt(OffsetDateTime value) {
+        set(10, value);
+    }
+
+    /**
+     * Getter for <code>de_enrollment_lead_log.restored_at</code>. When
+     * `deenroll restore` put this de-enrollment back from a backup (NULL: it
+     * stands).
+     */
+    public OffsetDateTime getRestoredAt() {
+        return (OffsetDateTime) get(10);
+    }
+
     // -------------------------------------------------------------------------
     // Primary key information
     // -------------------------------------------------------------------------
@@ -184,7 +202,7 @@ public class DeEnrollmentLeadLogRecord extends UpdatableRecordImpl<DeEnrollmentL
     /**
      * Create a detached, initialised DeEnrollmentLeadLogRecord
      */
-    public DeEnrollmentLeadLogRecord(Long id, UUID runId, UUID leadId, UUID clientId, UUID campaignId, String action, String outcome, Integer messagesReceived, String errorMessage, OffsetDateTime processedAt) {
+    public DeEnrollmentLeadLogRecord(Long id, UUID runId, UUID leadId, UUID clientId, UUID campaignId, String action, String outcome, Integer messagesReceived, String errorMessage, OffsetDateTime processedAt, OffsetDateTime restoredAt) {
         super(DeEnrollmentLeadLog.DE_ENROLLMENT_LEAD_LOG);
 
         setId(id);
@@ -197,6 +215,7 @@ public class DeEnrollmentLeadLogRecord extends UpdatableRecordImpl<DeEnrollmentL
         setMessagesReceived(messagesReceived);
         setErrorMessage(errorMessage);
         setProcessedAt(processedAt);
+        setRestoredAt(restoredAt);
         resetChangedOnNotNull();
     }
 }
