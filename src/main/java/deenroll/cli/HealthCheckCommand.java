@@ -165,10 +165,12 @@ final class HealthCheckCommand implements Callable<Integer> {
             alerts.resolve(List.of(CONDITION));
             return;
         }
+        // each problem with its client's id and its own next step: the alert is what on-call acts on
         alerts.send(new Alert(level == Level.CRITICAL ? Severity.CRITICAL : Severity.WARNING, CONDITION,
                 "De-enrollment health " + level + ": " + report.problems().get(0).message(),
                 Map.of("status", level.name(),
-                        "problems", report.problems().stream().map(Finding::message).toList(),
+                        "problems", report.problems().stream().map(Finding::text).toList(),
+                        "findings", report.problems().stream().map(Finding::json).toList(),
                         "metrics", report.metrics(),
                         Alert.NEXT_STEP, nextStep(report))));
     }
@@ -177,7 +179,9 @@ final class HealthCheckCommand implements Callable<Integer> {
         if (report.level() == Level.UNKNOWN) {
             return "check that the database is reachable and migrated: deenroll verify";
         }
-        String findings = "see the findings; deenroll report daily shows the failed runs and their errors,"
+        String findings = report.problems().get(0).nextStep()
+                .map(step -> step + "; for the other findings: ").orElse("see the findings; ")
+                + "deenroll report daily shows the failed runs and their errors,"
                 + " deenroll verify the stuck leads";
         return report.paused()
                 ? "deenroll resume ends the pause once the work that needed it is done (deenroll status shows what"
@@ -204,8 +208,7 @@ final class HealthCheckCommand implements Callable<Integer> {
             Map<String, Object> doc = new LinkedHashMap<>();
             doc.put("status", report.level().name());
             doc.put("exitCode", report.level().exitCode());
-            doc.put("findings", report.findings().stream().map(f -> Map.of(
-                    "level", f.level().name(), "rule", f.rule(), "message", f.message())).toList());
+            doc.put("findings", report.findings().stream().map(Finding::json).toList());
             doc.put("metrics", report.metrics());
             ctx.printJson(doc);
             return;

@@ -42,8 +42,8 @@ final class NagiosOutput {
         List<String> items = new ArrayList<>();
         add(items, Measure.STUCK_LEADS, n.stuckLeads(), limits);
         add(items, Measure.SUCCESS_RATE, n.successRatePercent(), limits);
-        // all clients' failures together: no rule judges the sum, so it carries no thresholds
-        n.failedRuns().ifPresent(v -> items.add("'failed_runs_24h'=" + number(v) + ";;;0"));
+        // all clients' failures together: the failed-runs rule judges the whole platform by the same ranges
+        add(items, "failed_runs_24h", Measure.FAILED_RUNS, n.failedRuns(), limits);
         add(items, Measure.FAILED_RUNS, n.failedRunsMaxPerClient(), limits);
         add(items, Measure.HOURS_SINCE_SUCCESS, n.hoursSinceSuccessMax(), limits);
         add(items, Measure.HOURS_SINCE_LAST_RUN, n.hoursSinceLastRun(), limits);
@@ -55,8 +55,12 @@ final class NagiosOutput {
 
     /** {@code 'label'=value[UOM];warn;crit;min;max}, the ranges in the guidelines' syntax. */
     private static void add(List<String> items, Measure measure, OptionalDouble value, Thresholds limits) {
+        add(items, measure.label(), measure, value, limits);
+    }
+
+    private static void add(List<String> items, String label, Measure measure, OptionalDouble value, Thresholds limits) {
         Limits l = limits.of(measure);
-        value.ifPresent(v -> items.add("'" + measure.label() + "'=" + number(v) + measure.unit()
+        value.ifPresent(v -> items.add("'" + label + "'=" + number(v) + measure.unit()
                 + ";" + text(l.warning()) + ";" + text(l.critical()) + ";0"
                 + (measure.max().isPresent() ? ";" + number(measure.max().getAsDouble()) : "")));
     }

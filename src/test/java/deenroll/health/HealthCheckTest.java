@@ -94,4 +94,24 @@ class HealthCheckTest {
         assertThat(limits.of(Measure.PEAK_MEMORY)).isEqualTo(Measure.PEAK_MEMORY.defaults());
         assertThat(report.metrics()).containsEntry("failedRuns24hMaxPerClient", 0L).containsKey("hoursSinceLastRun");
     }
+
+    @Test
+    void aFindingAboutAClientCarriesTheClientAndTheCommandToRunAndOneAboutThePlatformNeither() {
+        RunHistory runs = new RunHistory(db);
+        runs.finished(acme, "success", "3 hours", 1);
+        runs.finished(acme, "failed", "1 hour", 6);
+
+        HealthReport report = evaluate();
+
+        Finding overdue = report.problems().stream().filter(f -> f.rule().equals("hours_since_success")).findFirst().orElseThrow();
+        assertThat(overdue.client()).contains(new ClientRef(acme, "Acme"));
+        assertThat(overdue.nextStep()).contains("deenroll run --client-id=" + acme);
+        assertThat(overdue.json()).containsEntry("clientId", acme.toString()).containsEntry("clientName", "Acme")
+                .containsEntry("nextStep", "deenroll run --client-id=" + acme);
+        Finding platform = report.findings().stream().filter(f -> f.rule().equals("failed_runs_platform")).findFirst().orElseThrow();
+        assertThat(platform.client()).isEmpty();
+        assertThat(platform.json()).doesNotContainKeys("clientId", "clientName");
+        assertThat(new HealthCheck(db.db().dsl(), Thresholds.DEFAULTS).assess().findings())
+                .as("the read-only assessment judges by the same rules").isEqualTo(report.findings());
+    }
 }
