@@ -87,8 +87,8 @@ final class HealthCheckCommand implements Callable<Integer> {
         MetricsOutputs metrics = ctx.metrics(monitoring);
         Evaluation evaluation = new Evaluation(settings, limits);
         Optional<HealthReport> evaluated = TimeLimit.run(timeout, evaluation::evaluate);
-        HealthReport report = evaluated.orElseGet(() -> new HealthReport(List.of(new Finding(Level.UNKNOWN, "timeout",
-                "health check did not finish within " + timeoutSeconds + " s (-t/--timeout)")), Map.of()));
+        HealthReport report = evaluated.orElseGet(() -> HealthReport.unmeasured(new Finding(Level.UNKNOWN, "timeout",
+                "health check did not finish within " + timeoutSeconds + " s (-t/--timeout)")));
         // after a timeout the database stays with the evaluation, which closes it once its statement is cancelled
         Database db = evaluated.isPresent() ? evaluation.database() : null;
         if (evaluated.isEmpty()) {
@@ -130,10 +130,10 @@ final class HealthCheckCommand implements Callable<Integer> {
                 SchemaCheck.requireMigrated(opened.dsl());
                 return new HealthCheck(opened.dsl(), limits).evaluate();
             } catch (DatabaseUnavailableException e) {
-                return new HealthReport(List.of(new Finding(Level.UNKNOWN, "database", e.getMessage())), Map.of());
+                return HealthReport.unmeasured(new Finding(Level.UNKNOWN, "database", e.getMessage()));
             } catch (RuntimeException e) {
-                return new HealthReport(List.of(new Finding(Level.UNKNOWN, "database",
-                        "health check failed: " + DbErrors.describe(e))), Map.of());
+                return HealthReport.unmeasured(new Finding(Level.UNKNOWN, "database",
+                        "health check failed: " + DbErrors.describe(e)));
             } finally {
                 synchronized (this) {
                     finished = true;

@@ -12,11 +12,12 @@ import org.jooq.impl.DSL;
 import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalDouble;
+import java.util.OptionalInt;
+import java.util.OptionalLong;
 
 import static deenroll.db.schema.Routines.deEnrollmentAbandonedRuns;
 import static deenroll.db.schema.Tables.DE_ENROLLMENT_HEALTH;
@@ -66,16 +67,10 @@ public final class HealthCheck {
     private HealthReport judge(int abandonedClosed, Optional<Finding> abandoned) {
         OffsetDateTime now = dsl.fetchValue(DSL.currentOffsetDateTime());
         List<Finding> findings = new ArrayList<>();
-        Map<String, Object> metrics = new LinkedHashMap<>();
         Optional<Pause> pause = new Pauses(dsl).current();
-        metrics.put("paused", pause.map(Pause::json).orElse(null));
-        metrics.put("pausedHours", pause.map(p -> roundHours(p.age(now))).orElse(null));
-        metrics.put("abandonedRunsClosed", abandonedClosed);
         abandoned.ifPresent(findings::add);
 
         OffsetDateTime lastRun = dsl.select(DSL.max(DE_ENROLLMENT_RUNS.RUN_AT)).from(DE_ENROLLMENT_RUNS).fetchOne(0, OffsetDateTime.class);
-        metrics.put("lastRunAt", lastRun == null ? null : lastRun.toString());
-        metrics.put("hoursSinceLastRun", lastRun == null ? null : roundHours(Duration.between(lastRun, now)));
         // a pause explains a CRITICAL that stopped runs cause, unless it held already when the pause began
         Optional<OffsetDateTime> pausedAt = pause.map(Pause::pausedAt);
         List<Finding> explainedByPause = new ArrayList<>();
@@ -120,18 +115,13 @@ public final class HealthCheck {
         }
         findings.addAll(clientProblems);
         findings.add(failedRunsFinding(clients.size(), failed, clientsWithFailures, clientProblems.isEmpty()));
-        metrics.put("activeClients", clients.size());
-        metrics.put("hoursSinceSuccessMax", clients.stream().map(DeEnrollmentHealthRecord::getHoursSinceSuccess)
-                .filter(h -> h != null).map(h -> Math.round(h.doubleValue() * 100) / 100.0)
-                .max(Double::compare).orElse(null));
-        metrics.put("runs24h", Map.of("success", success, "partial", partial, "failed", failed));
-        metrics.put("failedRuns24hMaxPerClient", clients.isEmpty() ? null : failedMax);
 
         long finished = success + partial + failed;
+        OptionalDouble successRate = OptionalDouble.empty();
         if (finished > 0) {
             // partial runs did their work within the budget; only failures count against the rate
             double rate = 100.0 * (finished - failed) / finished;
-            metrics.put("successRate24hPercent", Math.round(rate * 10) / 10.0);
+            successRate = OptionalDouble.of(Math.round(rate * 10) / 10.0);
             Level level = limits.level(Measure.SUCCESS_RATE, rate);
             findings.add(level != Level.OK
                     ? new Finding(level, "success_rate", String.format(Locale.ROOT,
@@ -141,19 +131,29 @@ public final class HealthCheck {
                             "Success rate in the last 24h is %.1f%% (%d runs)", rate, finished)));
         }
 
-        findings.add(stuckFinding(metrics));
-        averageDurationFinding(now, metrics).ifPresent(findings::add);
+        int stuck = stuckLeads();
+        findings.add(stuckFinding(stuck));
+        OptionalDouble averageSeconds = averageInvocationSeconds(now);
+        averageDurationFinding(averageSeconds).ifPresent(findings::add);
 
-        Integer peak = clients.stream().map(r -> r.getMaxPeakMemoryMb()).filter(v -> v != null)
-                .max(Integer::compare).orElse(null);
-        metrics.put("peakMemoryMb24h", peak);
-        Level memory = peak == null ? Level.OK : limits.level(Measure.PEAK_MEMORY, peak);
+        OptionalInt peak = clients.stream().map(DeEnrollmentHealthRecord::getMaxPeakMemoryMb).filter(v -> v != null)
+                .mapToInt(Integer::intValue).max();
+        Level memory = peak.isEmpty() ? Level.OK : limits.level(Measure.PEAK_MEMORY, peak.getAsInt());
         if (memory != Level.OK) {
             findings.add(new Finding(memory, "memory", "Peak memory of a run in the last 24h was "
-                    + peak + " MB, " + breach(Measure.PEAK_MEMORY, memory, " MB")));
+                    + peak.getAsInt() + " MB, " + breach(Measure.PEAK_MEMORY, memory, " MB")));
         }
+        HealthNumbers numbers = new HealthNumbers(pause, optional(pause.map(p -> roundHours(p.age(now)))), abandonedClosed,
+                Optional.ofNullable(lastRun), optional(Optional.ofNullable(lastRun).map(at -> roundHours(Duration.between(at, now)))),
+                clients.size(),
+                clients.stream().map(DeEnrollmentHealthRecord::getHoursSinceSuccess).filter(h -> h != null)
+                        .mapToDouble(h -> Math.round(h.doubleValue() * 100) / 100.0).max(),
+                success, partial, failed, clients.isEmpty() ? OptionalLong.empty() : OptionalLong.of(failedMax),
+                successRate, stuck, averageSeconds.isEmpty() ? averageSeconds
+                        : OptionalDouble.of(Math.round(averageSeconds.getAsDouble() * 10) / 10.0),
+                peak);
         return new HealthReport(pause.map(p -> new PauseRule(limits).apply(p, now, clients.size(), findings,
-                explainedByPause)).orElse(findings), metrics);
+                explainedByPause)).orElse(findings), Optional.of(numbers));
     }
 
     private Finding lastRunFinding(OffsetDateTime now, OffsetDateTime lastRun) {
@@ -218,9 +218,7 @@ public final class HealthCheck {
         return dsl.fetchCount(StuckLeads.idleLongerThan(limits.stuckGrace()));
     }
 
-    private Finding stuckFinding(Map<String, Object> metrics) {
-        int stuck = stuckLeads();
-        metrics.put("stuckLeads", stuck);
+    private Finding stuckFinding(int stuck) {
         String what = stuck + " stuck lead(s) (finished their sequence more than "
                 + limits.stuckGrace().toMinutes() + " min ago, still enrolled)";
         Level level = limits.level(Measure.STUCK_LEADS, stuck);
@@ -230,8 +228,8 @@ public final class HealthCheck {
         return new Finding(Level.OK, "stuck_leads", stuck == 0 ? "No stuck leads" : what);
     }
 
-    /** Average wall time of an invocation (all its clients) over the last 24 hours. */
-    private Optional<Finding> averageDurationFinding(OffsetDateTime now, Map<String, Object> metrics) {
+    /** Average wall time of an invocation (all its clients) over the last 24 hours; empty without a finished one. */
+    private OptionalDouble averageInvocationSeconds(OffsetDateTime now) {
         var end = DSL.max(DSL.coalesce(DE_ENROLLMENT_RUNS.FINISHED_AT, DE_ENROLLMENT_RUNS.HEARTBEAT_AT));
         var start = DSL.min(DE_ENROLLMENT_RUNS.RUN_AT);
         var perInvocation = dsl.select(DSL.field("extract(epoch from {0} - {1})", Double.class, end, start).as("seconds"))
@@ -241,11 +239,14 @@ public final class HealthCheck {
                 .groupBy(DE_ENROLLMENT_RUNS.INVOCATION_ID)
                 .asTable("i");
         Record r = dsl.select(DSL.avg(perInvocation.field("seconds", Double.class))).from(perInvocation).fetchOne();
-        if (r == null || r.get(0) == null) {
+        return r == null || r.get(0) == null ? OptionalDouble.empty() : OptionalDouble.of(r.get(0, Double.class));
+    }
+
+    private Optional<Finding> averageDurationFinding(OptionalDouble average) {
+        if (average.isEmpty()) {
             return Optional.empty();
         }
-        double seconds = r.get(0, Double.class);
-        metrics.put("averageInvocationSeconds24h", Math.round(seconds * 10) / 10.0);
+        double seconds = average.getAsDouble();
         Level level = limits.level(Measure.AVERAGE_DURATION, seconds);
         if (level != Level.OK) {
             return Optional.of(new Finding(level, "duration", String.format(Locale.ROOT,
@@ -268,6 +269,10 @@ public final class HealthCheck {
     /** "2 hours" for a plain "above 2" range of hours, the SOP's wording; empty for any other range. */
     static Optional<String> hoursText(Range hours) {
         return hours.ceiling().stream().mapToObj(h -> hours(Duration.ofSeconds(Math.round(h * 3600)))).findFirst();
+    }
+
+    private static OptionalDouble optional(Optional<Double> value) {
+        return value.map(OptionalDouble::of).orElseGet(OptionalDouble::empty);
     }
 
     static double roundHours(Duration d) {

@@ -70,6 +70,13 @@ class HealthCheckTest {
 
         assertThat(report.metrics()).containsEntry("stuckLeads", 3).containsEntry("activeClients", 1)
                 .containsEntry("successRate24hPercent", 75.0).containsEntry("peakMemoryMb24h", 256);
+        // the same numbers, typed, for perfdata and Prometheus: no map read back by its keys
+        HealthNumbers n = report.numbers().orElseThrow();
+        assertThat(n.stuckLeads()).isEqualTo(3);
+        assertThat(n.failedRuns()).isOne();
+        assertThat(n.successRatePercent()).hasValue(75.0);
+        assertThat(n.peakMemoryMb()).hasValue(256);
+        assertThat(HealthReport.unmeasured(new Finding(Level.UNKNOWN, "database", "down")).metrics()).isEmpty();
         assertThat(report.level()).isEqualTo(Level.WARNING);
         assertThat(report.findings()).extracting(Finding::line)
                 .contains("⚠️ Success rate in the last 24h is 75.0% (1 of 4 runs failed), below 95%");
