@@ -116,7 +116,12 @@ alert=$(head -1 "$work/alert.jsonl")
 echo "  alert: ${alert:0:400}"
 node -e '
   const a = JSON.parse(process.argv[1]);
-  if (a.severity !== "critical" || !/failed/.test(a.message) || a.details.exitCode !== 1) { process.exit(1); }' "$alert" \
+  const ids = a.details.clients.map((c) => c.clientId);
+  if (a.severity !== "critical" || !/failed/.test(a.message) || a.details.exitCode !== 1) { process.exit(1); }
+  // each failed client named by id, with the command that re-runs it
+  if (!ids.length || !ids.every((id) => a.message.includes("(" + id + ")") && a.message.includes("deenroll run --client-id=" + id))) {
+    process.exit(1);
+  }' "$alert" \
   || fail "alert payload"
 [ -s "$work/slack.jsonl" ] || fail "the failure was not posted to Slack"
 [ "$(wc -l < "$work/metric.jsonl")" = 1 ] || fail "the failed run posted a success metric"
@@ -143,6 +148,13 @@ node -e '
 "$n8n" execute --id=DeEnrollV2Health1 > "$work/execute-health.log" 2>&1 || { tail -50 "$work/execute-health.log" >&2; fail "execute (health)"; }
 health=$(grep "De-enrollment health" "$work/alert.jsonl" | head -1 || true)
 [ -n "$health" ] || { tail -50 "$work/execute-health.log" >&2; fail "the health check posted no alert"; }
+node -e '
+  const a = JSON.parse(process.argv[1]);
+  const f = a.details.findings.find((x) => x.rule === "failed_runs");
+  // the finding names its client by id, and the alert carries the command to run for it
+  if (!f || !f.clientId || !f.clientName || !a.message.includes("(" + f.clientId + ") has 6 failed runs")
+      || !a.message.includes("deenroll run --client-id=" + f.clientId)) { process.exit(1); }' "$health" \
+  || fail "the health alert does not name the failing client by id with its next command"
 echo "  health alert: ${health:0:300}"
 step "health-check: WARNING/CRITICAL alert posted"
 

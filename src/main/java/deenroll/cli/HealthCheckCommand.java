@@ -87,8 +87,8 @@ final class HealthCheckCommand implements Callable<Integer> {
         MetricsOutputs metrics = ctx.metrics(monitoring);
         Evaluation evaluation = new Evaluation(settings, limits);
         Optional<HealthReport> evaluated = TimeLimit.run(timeout, evaluation::evaluate);
-        HealthReport report = evaluated.orElseGet(() -> new HealthReport(List.of(new Finding(Level.UNKNOWN, "timeout",
-                "health check did not finish within " + timeoutSeconds + " s (-t/--timeout)")), Map.of()));
+        HealthReport report = evaluated.orElseGet(() -> HealthReport.unmeasured(new Finding(Level.UNKNOWN, "timeout",
+                "health check did not finish within " + timeoutSeconds + " s (-t/--timeout)")));
         // after a timeout the database stays with the evaluation, which closes it once its statement is cancelled
         Database db = evaluated.isPresent() ? evaluation.database() : null;
         if (evaluated.isEmpty()) {
@@ -130,10 +130,10 @@ final class HealthCheckCommand implements Callable<Integer> {
                 SchemaCheck.requireMigrated(opened.dsl());
                 return new HealthCheck(opened.dsl(), limits).evaluate();
             } catch (DatabaseUnavailableException e) {
-                return new HealthReport(List.of(new Finding(Level.UNKNOWN, "database", e.getMessage())), Map.of());
+                return HealthReport.unmeasured(new Finding(Level.UNKNOWN, "database", e.getMessage()));
             } catch (RuntimeException e) {
-                return new HealthReport(List.of(new Finding(Level.UNKNOWN, "database",
-                        "health check failed: " + DbErrors.describe(e))), Map.of());
+                return HealthReport.unmeasured(new Finding(Level.UNKNOWN, "database",
+                        "health check failed: " + DbErrors.describe(e)));
             } finally {
                 synchronized (this) {
                     finished = true;
@@ -165,10 +165,12 @@ final class HealthCheckCommand implements Callable<Integer> {
             alerts.resolve(List.of(CONDITION));
             return;
         }
+        // each problem with its client's id and its own next step: the alert is what on-call acts on
         alerts.send(new Alert(level == Level.CRITICAL ? Severity.CRITICAL : Severity.WARNING, CONDITION,
                 "De-enrollment health " + level + ": " + report.problems().get(0).message(),
                 Map.of("status", level.name(),
-                        "problems", report.problems().stream().map(Finding::message).toList(),
+                        "problems", report.problems().stream().map(Finding::text).toList(),
+                        "findings", report.problems().stream().map(Finding::json).toList(),
                         "metrics", report.metrics(),
                         Alert.NEXT_STEP, nextStep(report))));
     }
@@ -177,7 +179,9 @@ final class HealthCheckCommand implements Callable<Integer> {
         if (report.level() == Level.UNKNOWN) {
             return "check that the database is reachable and migrated: deenroll verify";
         }
-        String findings = "see the findings; deenroll report daily shows the failed runs and their errors,"
+        String findings = report.problems().get(0).nextStep()
+                .map(step -> step + "; for the other findings: ").orElse("see the findings; ")
+                + "deenroll report daily shows the failed runs and their errors,"
                 + " deenroll verify the stuck leads";
         return report.paused()
                 ? "deenroll resume ends the pause once the work that needed it is done (deenroll status shows what"
@@ -204,8 +208,7 @@ final class HealthCheckCommand implements Callable<Integer> {
             Map<String, Object> doc = new LinkedHashMap<>();
             doc.put("status", report.level().name());
             doc.put("exitCode", report.level().exitCode());
-            doc.put("findings", report.findings().stream().map(f -> Map.of(
-                    "level", f.level().name(), "rule", f.rule(), "message", f.message())).toList());
+            doc.put("findings", report.findings().stream().map(Finding::json).toList());
             doc.put("metrics", report.metrics());
             ctx.printJson(doc);
             return;

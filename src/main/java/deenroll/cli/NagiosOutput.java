@@ -31,7 +31,7 @@ final class NagiosOutput {
         String text = problems.isEmpty()
                 ? report.findings().stream().map(Finding::message).findFirst().orElse("no findings")
                 : problems.get(0).message() + (problems.size() > 1 ? " (+" + (problems.size() - 1) + " more)" : "");
-        String perfdata = perfdata(new HealthNumbers(report), limits);
+        String perfdata = report.numbers().map(n -> perfdata(n, limits)).orElse("");
         List<String> lines = new ArrayList<>();
         lines.add(report.level().name() + ": " + clean(text) + (perfdata.isEmpty() ? "" : " | " + perfdata));
         report.findings().forEach(f -> lines.add(clean(f.line())));
@@ -40,23 +40,27 @@ final class NagiosOutput {
 
     private static String perfdata(HealthNumbers n, Thresholds limits) {
         List<String> items = new ArrayList<>();
-        add(items, Measure.STUCK_LEADS, n.stuckLeads(), limits);
+        add(items, Measure.STUCK_LEADS, OptionalDouble.of(n.stuckLeads()), limits);
         add(items, Measure.SUCCESS_RATE, n.successRatePercent(), limits);
-        // all clients' failures together: no rule judges the sum, so it carries no thresholds
-        n.failedRuns().ifPresent(v -> items.add("'failed_runs_24h'=" + number(v) + ";;;0"));
-        add(items, Measure.FAILED_RUNS, n.failedRunsMaxPerClient(), limits);
+        // all clients' failures together: the failed-runs rule judges the whole platform by the same ranges
+        add(items, "failed_runs_24h", Measure.FAILED_RUNS, OptionalDouble.of(n.failedRuns()), limits);
+        n.failedRunsMaxPerClient().ifPresent(max -> add(items, Measure.FAILED_RUNS, OptionalDouble.of(max), limits));
         add(items, Measure.HOURS_SINCE_SUCCESS, n.hoursSinceSuccessMax(), limits);
         add(items, Measure.HOURS_SINCE_LAST_RUN, n.hoursSinceLastRun(), limits);
         add(items, Measure.AVERAGE_DURATION, n.averageSeconds(), limits);
-        add(items, Measure.PEAK_MEMORY, n.peakMemoryMb(), limits);
+        n.peakMemoryMb().ifPresent(mb -> add(items, Measure.PEAK_MEMORY, OptionalDouble.of(mb), limits));
         add(items, Measure.PAUSED_HOURS, n.pausedHours(), limits);
         return String.join(" ", items);
     }
 
     /** {@code 'label'=value[UOM];warn;crit;min;max}, the ranges in the guidelines' syntax. */
     private static void add(List<String> items, Measure measure, OptionalDouble value, Thresholds limits) {
+        add(items, measure.label(), measure, value, limits);
+    }
+
+    private static void add(List<String> items, String label, Measure measure, OptionalDouble value, Thresholds limits) {
         Limits l = limits.of(measure);
-        value.ifPresent(v -> items.add("'" + measure.label() + "'=" + number(v) + measure.unit()
+        value.ifPresent(v -> items.add("'" + label + "'=" + number(v) + measure.unit()
                 + ";" + text(l.warning()) + ";" + text(l.critical()) + ";0"
                 + (measure.max().isPresent() ? ";" + number(measure.max().getAsDouble()) : "")));
     }

@@ -34,8 +34,9 @@ final class RunReport {
                 inv.status().sql(), t.deEnrolled(), outcomes(t), t.skipped(), t.failed(), inv.clients().size(),
                 inv.durationMs()));
         for (ClientRun c : inv.clients()) {
-            lines.add(String.format("  %-10s %s (%s): %d de-enrolled (%s)%s%s", c.status().sql(), c.clientName(), c.clientId(),
+            lines.add(String.format("  %-10s %s (%s): %d de-enrolled (%s)%s%s%s", c.status().sql(), c.clientName(), c.clientId(),
                     c.counts().deEnrolled(), outcomes(c.counts()),
+                    c.counts().failed() == 0 ? "" : ", " + c.counts().failed() + " could not be de-enrolled (left enrolled)",
                     inv.dryRun() ? "" : ", " + c.batches() + " batch(es), " + c.durationMs() + " ms",
                     c.error() == null ? "" : " — " + c.error()));
         }

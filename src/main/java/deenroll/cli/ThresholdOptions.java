@@ -50,7 +50,7 @@ final class ThresholdOptions {
     @Option(names = "--min-success-rate", paramLabel = "PCT", description = "WARNING below this 24h success rate (-w success_rate_24h=PCT:)")
     Double minSuccessRate;
 
-    @Option(names = "--max-failed-runs", paramLabel = "N", description = "WARNING when a client has more failed runs in 24h (-w failed_runs_24h_max=N)")
+    @Option(names = "--max-failed-runs", paramLabel = "N", description = "WARNING when a client, or all clients together, had more failed runs in 24h (-w failed_runs_24h_max=N)")
     Integer maxFailedRuns;
 
     @Option(names = "--max-average-minutes", paramLabel = "MIN", description = "WARNING when the average processing time is above (-w average_run_duration_24h=MIN*60)")

@@ -224,7 +224,7 @@ public final class Engine {
             alertDetails.put(Alert.NEXT_STEP, "fix the cause named in the error, then re-run this client by hand:"
                     + " deenroll run --client-id=" + client.id() + "; its leads wait safely until then");
             alerts.send(new Alert(Severity.CRITICAL, RUN_FAILED + client.id(),
-                    "De-enrollment failed for client " + client.name(), alertDetails));
+                    "De-enrollment failed for client " + client.name() + " (" + client.id() + ")", alertDetails));
             return;
         }
         LOG.info("client {} ({}): run {} {} — {} de-enrolled {} in {} batch(es), {} ms", client.name(), client.id(),
@@ -234,8 +234,8 @@ public final class Engine {
             Map<String, Object> alertDetails = clientDetails(client, run.runId(), counts, run.error());
             alertDetails.put(Alert.NEXT_STEP, "see why: SELECT lead_id, error_message FROM de_enrollment_lead_log"
                     + " WHERE run_id = '" + run.runId() + "' AND action = 'error'; the leads stay enrolled and are retried next run");
-            alerts.send(new Alert(Severity.WARNING, LEAD_ERRORS + client.id(), "Client " + client.name() + ": "
-                    + counts.failed() + " lead(s) could not be de-enrolled", alertDetails));
+            alerts.send(new Alert(Severity.WARNING, LEAD_ERRORS + client.id(), "Client " + client.name() + " (" + client.id()
+                    + "): " + counts.failed() + " lead(s) could not be de-enrolled", alertDetails));
         } else {
             cleared.add(LEAD_ERRORS + client.id());
         }

@@ -1,75 +1,56 @@
 package deenroll.health;
 
+import deenroll.control.Pause;
+
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalDouble;
+import java.util.OptionalInt;
+import java.util.OptionalLong;
 
 /**
- * The numbers of a health report, typed, for the formats that carry them
- * (Nagios perfdata, Prometheus metrics). Each is empty when the check could
- * not measure it (no database, no run in 24h).
+ * The numbers behind a health report, as the check measured them, for the
+ * formats that carry them (JSON metrics, Nagios perfdata, Prometheus). An
+ * empty one is a number the check could not take (no run in 24 h, no memory
+ * recorded). Hours are rounded to 0.01, seconds and percentages to 0.1.
  */
-public final class HealthNumbers {
+public record HealthNumbers(Optional<Pause> pause, OptionalDouble pausedHours, int abandonedRunsClosed,
+                            Optional<OffsetDateTime> lastRunAt, OptionalDouble hoursSinceLastRun, int activeClients,
+                            OptionalDouble hoursSinceSuccessMax, long successfulRuns, long partialRuns, long failedRuns,
+                            OptionalLong failedRunsMaxPerClient, OptionalDouble successRatePercent, int stuckLeads,
+                            OptionalDouble averageSeconds, OptionalInt peakMemoryMb) {
 
-    private final Map<String, Object> metrics;
-
-    public HealthNumbers(HealthReport report) {
-        this.metrics = report.metrics();
+    /** How long de-enrollment had been paused at {@code now}, 0 when it was not. */
+    public double pausedSeconds(Instant now) {
+        return pause.map(p -> Math.max(0, Duration.between(p.pausedAt(), now.atOffset(ZoneOffset.UTC)).toMillis() / 1000.0))
+                .orElse(0.0);
     }
 
-    public OptionalDouble stuckLeads() {
-        return number(metrics.get("stuckLeads"));
+    /** The {@code metrics} of health-check's JSON document; a number not taken is null, or absent where it always was. */
+    public Map<String, Object> json() {
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("paused", pause.map(Pause::json).orElse(null));
+        json.put("pausedHours", boxed(pausedHours));
+        json.put("abandonedRunsClosed", abandonedRunsClosed);
+        json.put("lastRunAt", lastRunAt.map(OffsetDateTime::toString).orElse(null));
+        json.put("hoursSinceLastRun", boxed(hoursSinceLastRun));
+        json.put("activeClients", activeClients);
+        json.put("hoursSinceSuccessMax", boxed(hoursSinceSuccessMax));
+        json.put("runs24h", Map.of("success", successfulRuns, "partial", partialRuns, "failed", failedRuns));
+        json.put("failedRuns24hMaxPerClient", failedRunsMaxPerClient.isPresent() ? failedRunsMaxPerClient.getAsLong() : null);
+        successRatePercent.ifPresent(rate -> json.put("successRate24hPercent", rate));
+        json.put("stuckLeads", stuckLeads);
+        averageSeconds.ifPresent(seconds -> json.put("averageInvocationSeconds24h", seconds));
+        json.put("peakMemoryMb24h", peakMemoryMb.isPresent() ? peakMemoryMb.getAsInt() : null);
+        return json;
     }
 
-    public OptionalDouble successRatePercent() {
-        return number(metrics.get("successRate24hPercent"));
-    }
-
-    public OptionalDouble failedRuns() {
-        return metrics.get("runs24h") instanceof Map<?, ?> runs ? number(runs.get("failed")) : OptionalDouble.empty();
-    }
-
-    /** The failed runs in 24h of the client with the most: what the failed-runs rule judges. */
-    public OptionalDouble failedRunsMaxPerClient() {
-        return number(metrics.get("failedRuns24hMaxPerClient"));
-    }
-
-    public OptionalDouble hoursSinceLastRun() {
-        return number(metrics.get("hoursSinceLastRun"));
-    }
-
-    /** How long the pause in force has lasted; empty when not paused. */
-    public OptionalDouble pausedHours() {
-        return number(metrics.get("pausedHours"));
-    }
-
-    public OptionalDouble hoursSinceSuccessMax() {
-        return number(metrics.get("hoursSinceSuccessMax"));
-    }
-
-    public OptionalDouble averageSeconds() {
-        return number(metrics.get("averageInvocationSeconds24h"));
-    }
-
-    public OptionalDouble peakMemoryMb() {
-        return number(metrics.get("peakMemoryMb24h"));
-    }
-
-    /** How long de-enrollment had been paused at {@code now}, 0 when it was not; empty when the check could not tell. */
-    public OptionalDouble pausedSeconds(Instant now) {
-        if (!metrics.containsKey("paused")) {
-            return OptionalDouble.empty();
-        }
-        if (metrics.get("paused") instanceof Map<?, ?> pause && pause.get("pausedAt") instanceof String at) {
-            return OptionalDouble.of(Math.max(0, Duration.between(OffsetDateTime.parse(at), now.atOffset(ZoneOffset.UTC)).toMillis() / 1000.0));
-        }
-        return OptionalDouble.of(0);
-    }
-
-    private static OptionalDouble number(Object value) {
-        return value instanceof Number n ? OptionalDouble.of(n.doubleValue()) : OptionalDouble.empty();
+    private static Double boxed(OptionalDouble value) {
+        return value.isPresent() ? value.getAsDouble() : null;
     }
 }

@@ -1,21 +1,28 @@
 package deenroll.health;
 
-import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
-/** The findings of one health check and the numbers behind them. */
-public record HealthReport(List<Finding> findings, Map<String, Object> metrics) {
+/** The findings of one health check and the numbers behind them (none when the check could not measure). */
+public record HealthReport(List<Finding> findings, Optional<HealthNumbers> numbers) {
 
     public HealthReport {
         findings = List.copyOf(findings);
-        // metrics may be null (no run yet, no memory recorded): Map.copyOf would reject them
-        metrics = Collections.unmodifiableMap(new LinkedHashMap<>(metrics));
+    }
+
+    /** A check that measured nothing (database unreachable, timed out): its findings say why. */
+    public static HealthReport unmeasured(Finding finding) {
+        return new HealthReport(List.of(finding), Optional.empty());
     }
 
     public Level level() {
         return findings.stream().map(Finding::level).reduce(Level.OK, Level::worse);
+    }
+
+    /** The numbers as the JSON document's {@code metrics}: empty when nothing was measured. */
+    public Map<String, Object> metrics() {
+        return numbers.map(HealthNumbers::json).orElse(Map.of());
     }
 
     /** True while a pause is in force. */

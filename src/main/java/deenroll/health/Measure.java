@@ -16,7 +16,7 @@ import java.util.stream.Collectors;
 public enum Measure {
     STUCK_LEADS("stuck_leads", "", "stuck leads", "100", "500"),
     SUCCESS_RATE("success_rate_24h", "%", "share of the last 24h's finished runs that did not fail", "95:", null),
-    FAILED_RUNS("failed_runs_24h_max", "", "failed runs in the last 24h of the client with the most", "5", null),
+    FAILED_RUNS("failed_runs_24h_max", "", "failed runs in the last 24h, of each client and of all together", "5", null),
     HOURS_SINCE_SUCCESS("hours_since_success_max", "", "hours since the last success of an active client", null, "2"),
     HOURS_SINCE_LAST_RUN("hours_since_last_run", "", "hours since the last run of any client", null, "2"),
     AVERAGE_DURATION("average_run_duration_24h", "s", "average wall time of an invocation in the last 24h", "240", null),

@@ -27,13 +27,15 @@ public final class HealthMetrics {
         List<MetricSnapshot> metrics = new ArrayList<>();
         metrics.add(RunMetrics.gauge("deenroll_health_status",
                 "Result of the last health check: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN", report.level().exitCode()));
-        HealthNumbers n = new HealthNumbers(report);
-        n.stuckLeads().ifPresent(v -> metrics.add(RunMetrics.gauge("deenroll_health_stuck_leads",
-                "Stuck leads seen by the last health check", v)));
+        report.numbers().ifPresent(n -> numbers(metrics, n, now));
+        return new MetricSnapshots(metrics);
+    }
+
+    private static void numbers(List<MetricSnapshot> metrics, HealthNumbers n, Instant now) {
+        metrics.add(RunMetrics.gauge("deenroll_health_stuck_leads", "Stuck leads seen by the last health check", n.stuckLeads()));
         n.successRatePercent().ifPresent(v -> metrics.add(RunMetrics.gauge("deenroll_health_success_rate_24h_percent",
                 "Share of the last 24h's finished runs that did not fail", v)));
-        n.failedRuns().ifPresent(v -> metrics.add(RunMetrics.gauge("deenroll_health_failed_runs_24h",
-                "Failed runs in the last 24h, all clients", v)));
+        metrics.add(RunMetrics.gauge("deenroll_health_failed_runs_24h", "Failed runs in the last 24h, all clients", n.failedRuns()));
         n.hoursSinceSuccessMax().ifPresent(v -> metrics.add(RunMetrics.gauge("deenroll_health_hours_since_success_max",
                 "Hours since the last success of the active client that waited longest", v)));
         n.averageSeconds().ifPresent(v -> metrics.add(RunMetrics.gauge("deenroll_health_average_run_seconds_24h",
@@ -41,8 +43,8 @@ public final class HealthMetrics {
         n.peakMemoryMb().ifPresent(v -> metrics.add(RunMetrics.gauge("deenroll_health_peak_memory_24h_bytes",
                 "Highest peak resident memory of a run in the last 24h", v * MIB)));
         // 0 rather than absent when not paused: the Pushgateway keeps a series the health check stops sending
-        n.pausedSeconds(now).ifPresent(v -> metrics.add(RunMetrics.gauge("deenroll_health_paused_seconds",
-                "How long de-enrollment had been paused (deenroll pause) when the health check ran; 0 when it was not", v)));
-        return new MetricSnapshots(metrics);
+        metrics.add(RunMetrics.gauge("deenroll_health_paused_seconds",
+                "How long de-enrollment had been paused (deenroll pause) when the health check ran; 0 when it was not",
+                n.pausedSeconds(now)));
     }
 }

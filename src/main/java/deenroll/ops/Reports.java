@@ -1,7 +1,10 @@
 package deenroll.ops;
 
 import deenroll.config.UsageException;
-import deenroll.health.Measure;
+import deenroll.health.ClientRef;
+import deenroll.health.Finding;
+import deenroll.health.HealthCheck;
+import deenroll.health.HealthReport;
 import deenroll.health.StuckLeads;
 import deenroll.health.Thresholds;
 import org.jooq.DSLContext;
@@ -35,12 +38,14 @@ public final class Reports {
                 + " coalesce(sum(leads_de_enrolled), 0) AS leads_de_enrolled,"
                 + " coalesce(sum(leads_failed), 0) AS leads_failed"
                 + " FROM de_enrollment_runs WHERE run_at > now() - interval '24 hours'").fetchOneMap();
-        // the health rules' own limits (Thresholds), so the morning check and health-check agree
-        double maxHours = Thresholds.DEFAULTS.of(Measure.HOURS_SINCE_SUCCESS).critical().orElseThrow().ceiling().orElseThrow();
-        List<Map<String, Object>> attention = dsl.resultQuery("SELECT client_name, failed_runs_24h, hours_since_success, last_success"
-                + " FROM de_enrollment_health WHERE failed_runs_24h > 0 OR hours_since_success > {0}"
-                + " OR (last_success IS NULL AND client_created_at < now() - {0} * interval '1 hour')"
-                + " ORDER BY failed_runs_24h DESC, hours_since_success DESC NULLS FIRST", DSL.val(maxHours)).fetchMaps();
+        // whether anything needs attention is health-check's verdict, by the same rules and default limits
+        HealthReport health = new HealthCheck(dsl, Thresholds.DEFAULTS).assess();
+        List<Finding> problems = health.problems();
+        List<UUID> named = problems.stream().flatMap(p -> p.client().stream()).map(ClientRef::id).distinct().toList();
+        List<Map<String, Object>> attention = dsl.resultQuery("SELECT client_id, client_name, failed_runs_24h,"
+                + " hours_since_success, last_success FROM de_enrollment_health WHERE client_id = ANY({0})"
+                + " ORDER BY failed_runs_24h DESC, hours_since_success DESC NULLS FIRST, client_name",
+                DSL.val(named.toArray(UUID[]::new))).fetchMaps();
         int stuck = dsl.fetchCount(StuckLeads.idleLongerThan(Thresholds.DEFAULTS.stuckGrace()));
         List<String> lines = new ArrayList<>();
         lines.add("Last 24 hours");
@@ -49,17 +54,18 @@ public final class Reports {
                 runs.get("failures"), runs.get("running")));
         lines.add(String.format("  leads de-enrolled %s, leads failed %s", runs.get("leads_de_enrolled"), runs.get("leads_failed")));
         lines.add("  stuck leads now: " + stuck);
-        if (attention.isEmpty()) {
-            lines.add("✅ no client needs attention");
+        if (problems.isEmpty()) {
+            lines.add("✅ nothing needs attention (health-check: OK)");
         } else {
-            lines.add("Clients needing attention:");
-            attention.forEach(a -> lines.add(String.format("  ⚠️ %s: %s failed runs, last success %s",
-                    a.get("client_name"), a.get("failed_runs_24h"), a.get("last_success") == null ? "never" : a.get("last_success"))));
+            lines.add("Needs attention (health-check: " + health.level() + "):");
+            problems.forEach(p -> lines.add("  " + p.line()));
         }
         Map<String, Object> json = new LinkedHashMap<>(runs);
         json.put("stuckLeads", stuck);
+        json.put("healthStatus", health.level().name());
+        json.put("needsAttention", problems.stream().map(Finding::json).toList());
         json.put("clientsNeedingAttention", attention);
-        return new OpsReport(lines, stringify(json), !attention.isEmpty() || stuck > 0);
+        return new OpsReport(lines, stringify(json), !problems.isEmpty());
     }
 
     public OpsReport weekly() {

@@ -36,6 +36,10 @@ public final class Verify {
     private static final List<String> INDEXES = List.of("leads_de_enrollment_pending_idx",
             "de_enrollment_lead_log_run_errors_idx", "de_enrollment_lead_log_processed_idx", "de_enrollment_runs_client_idx");
 
+    /** How many repeatedly failing leads the line names, and the JSON lists (with the total). */
+    private static final int SHOWN = 5;
+    private static final int LISTED = 100;
+
     private final DSLContext dsl;
     private final Duration stuckGrace;
 
@@ -87,11 +91,49 @@ public final class Verify {
         check(lines, problems, historyDuplicates == 0, "no duplicate history entries",
                 historyDuplicates + " lead(s) whose campaign_history holds the same campaign enrollment twice");
 
+        FailingLeads failing = repeatedlyFailingLeads();
+        json.put("repeatedlyFailingLeads", Map.of("count", failing.total(), "leads", failing.leads()));
+        check(lines, problems, failing.total() == 0, "no lead failed in more than one run",
+                failing.total() + " lead(s) failed in more than one run and are still enrolled"
+                        + (failing.total() > SHOWN ? " (the " + SHOWN + " that failed most often)" : "") + ": "
+                        + failing.leads().stream().limit(SHOWN).map(f -> f.get("leadId") + " of client " + f.get("clientName")
+                                + " (" + f.get("clientId") + "), " + f.get("runs") + " runs, last error: " + f.get("lastError"))
+                        .toList()
+                        + " (why: `deenroll report lead <id>`; fix the cause, then `deenroll run --client-id=<client id>`)");
+
         int running = dsl.fetchCount(deEnrollmentAbandonedRuns());
         json.put("staleRunningRuns", running);
         check(lines, problems, running == 0, "no run left 'running' by a crashed process",
                 running + " run(s) left 'running' by a process that is gone (the next `deenroll run` closes them as abandoned)");
         return finish(lines, json, problems);
+    }
+
+    /** The leads that failed in several runs: how many, and the first {@value #LISTED} of them. */
+    private record FailingLeads(int total, List<Map<String, Object>> leads) {
+    }
+
+    /**
+     * Leads with 'error' rows in two runs or more that are still enrolled: a
+     * retry will not fix them (a host trigger that rejects them, bad data).
+     * Read from the lead log's partial error index, most failures first.
+     */
+    private FailingLeads repeatedlyFailingLeads() {
+        var rows = dsl.resultQuery("SELECT g.lead_id, g.client_id, c.name AS client_name, count(DISTINCT g.run_id) AS runs,"
+                + " (array_agg(g.error_message ORDER BY g.processed_at DESC))[1] AS last_error, count(*) OVER () AS total"
+                + " FROM de_enrollment_lead_log g JOIN leads l ON l.id = g.lead_id AND l.completed_at IS NULL"
+                + " LEFT JOIN clients c ON c.id = g.client_id WHERE g.action = 'error'"
+                + " GROUP BY g.lead_id, g.client_id, c.name HAVING count(DISTINCT g.run_id) > 1"
+                + " ORDER BY runs DESC, g.lead_id LIMIT " + LISTED).fetch();
+        List<Map<String, Object>> leads = rows.map(r -> {
+            Map<String, Object> lead = new LinkedHashMap<>();
+            lead.put("leadId", r.get(0, String.class));
+            lead.put("clientId", r.get(1, String.class));
+            lead.put("clientName", r.get(2, String.class));
+            lead.put("runs", r.get(3, Integer.class));
+            lead.put("lastError", r.get(4, String.class));
+            return lead;
+        });
+        return new FailingLeads(rows.isEmpty() ? 0 : rows.get(0).get(5, Integer.class), leads);
     }
 
     private static OpsReport finish(List<String> lines, Map<String, Object> json, List<String> problems) {

@@ -195,7 +195,8 @@ class AlertDeduplicationTest {
             run(up);
             assertThat(alerts(up)).as("both undelivered alerts go out with the next run")
                     .extracting(a -> a.path("message").asText())
-                    .containsExactlyInAnyOrder("De-enrollment failed for client Acme", "De-enrollment failed for client Beta");
+                    .containsExactlyInAnyOrder("De-enrollment failed for client Acme (" + acme + ")",
+                            "De-enrollment failed for client Beta (" + beta + ")");
         }
     }
 

@@ -93,7 +93,16 @@ class HealthAlertsTest {
             assertThat(receiver.bodies()).hasSize(1);
             JsonNode alert = JSON.readTree(receiver.bodies().get(0));
             assertThat(alert.path("severity").asText()).isEqualTo("critical");
-            assertThat(alert.toString()).contains("Client Acme hasn't run successfully in 3 hours");
+            assertThat(alert.path("message").asText())
+                    .isEqualTo("De-enrollment health CRITICAL: Client Acme (" + acme + ") hasn't run successfully in 3 hours");
+            JsonNode details = alert.path("details");
+            assertThat(details.path("problems").get(0).asText())
+                    .endsWith("— next: deenroll run --client-id=" + acme);
+            JsonNode finding = details.path("findings").get(0);
+            assertThat(finding.path("clientId").asText()).isEqualTo(acme.toString());
+            assertThat(finding.path("clientName").asText()).isEqualTo("Acme");
+            assertThat(finding.path("nextStep").asText()).isEqualTo("deenroll run --client-id=" + acme);
+            assertThat(details.path("nextStep").asText()).startsWith("deenroll run --client-id=" + acme);
         }
     }
 

@@ -50,7 +50,7 @@ class SlackAlertsTest {
             String text = body.path("text").asText();
             String runId = JSON.readTree(r.out()).path("clients").get(0).path("runId").asText();
             assertThat(text.lines().findFirst().orElseThrow())
-                    .contains("CRITICAL").contains("De-enrollment failed for client Acme &lt;Ops&gt; &amp; Co");
+                    .contains("CRITICAL").contains("De-enrollment failed for client Acme &lt;Ops&gt; &amp; Co (" + acme + ")");
             assertThat(text).contains("*Client:* Acme &lt;Ops&gt; &amp; Co (" + acme + ")")
                     .contains("*Run:* " + runId)
                     .contains("*Leads:* 0 de-enrolled, 0 failed")

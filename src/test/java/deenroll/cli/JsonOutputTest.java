@@ -127,4 +127,29 @@ class JsonOutputTest {
         assertThat(doc.path("exitCode").asInt()).isEqualTo(r.exitCode()).isEqualTo(2);
         assertThat(doc.path("findings").findValuesAsText("level")).contains("CRITICAL");
     }
+
+    @Test
+    void aHealthFindingAboutAClientCarriesItsIdNameAndNextStepAndOneAboutThePlatformDoesNot() throws Exception {
+        assertThat(Cli.run(db, "run").exitCode()).isZero();
+        db.sql("UPDATE de_enrollment_runs SET run_at = now() - interval '3 hours', finished_at = now() - interval '3 hours',"
+                + " heartbeat_at = now() - interval '3 hours' WHERE client_id = '" + acme + "'");
+
+        Cli.Result r = Cli.run(db, "health-check", "--output", "json");
+
+        JsonNode doc = ONE_DOCUMENT.readValue(r.out());
+        assertThat(doc.path("status").asText()).as("document: %s", r.out()).isEqualTo("CRITICAL");
+        JsonNode overdue = null;
+        for (JsonNode finding : doc.path("findings")) {
+            if (finding.path("rule").asText().equals("hours_since_success")) {
+                overdue = finding;
+            } else {
+                assertThat(finding.has("clientId")).as("a platform finding: %s", finding).isFalse();
+            }
+        }
+        assertThat(overdue).as("document: %s", r.out()).isNotNull();
+        assertThat(overdue.path("clientId").asText()).isEqualTo(acme.toString());
+        assertThat(overdue.path("clientName").asText()).isEqualTo("Acme");
+        assertThat(overdue.path("message").asText()).startsWith("Client Acme (" + acme + ") hasn't run successfully in 3 hours");
+        assertThat(overdue.path("nextStep").asText()).isEqualTo("deenroll run --client-id=" + acme);
+    }
 }

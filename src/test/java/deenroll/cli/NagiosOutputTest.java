@@ -36,7 +36,7 @@ class NagiosOutputTest {
             assertThat(first.substring(first.indexOf(" | ") + 3).split(" ")).contains(
                     "'stuck_leads'=6;5;500;0",
                     "'success_rate_24h'=100%;95:;;0;100",
-                    "'failed_runs_24h'=0;;;0",
+                    "'failed_runs_24h'=0;5;;0",
                     "'failed_runs_24h_max'=0;5;;0",
                     "'average_run_duration_24h'=2s;240;;0",
                     "'peak_memory_24h'=256MB;2048;;0");
@@ -71,7 +71,7 @@ class NagiosOutputTest {
     }
 
     @Test
-    void theFailedRunsRuleCarriesItsThresholdAsTheWorstClientsCount() {
+    void theFailedRunsRuleCarriesItsThresholdForTheWorstClientAndForAllClientsTogether() {
         try (TestDatabase db = TestPostgres.get().migrated()) {
             Fixtures f = new Fixtures(db.db().dsl());
             UUID acme = f.client("Acme");
@@ -85,11 +85,19 @@ class NagiosOutputTest {
 
             assertThat(r.exitCode()).as(r.out()).isEqualTo(1);
             String first = r.out().lines().findFirst().orElseThrow();
-            assertThat(first).startsWith("WARNING: Client Acme has 6 failed runs in the last 24h");
-            // the rule judges one client's failures (6 > 5); the sum of all clients' is there too, unjudged
+            assertThat(first).startsWith("WARNING: Client Acme (" + acme + ") has 6 failed runs in the last 24h");
+            // the rule judges one client's failures (6 > 5) and all clients' together (8 > 5), by the same range
             assertThat(first.substring(first.indexOf(" | ") + 3).split(" "))
-                    .contains("'failed_runs_24h_max'=6;5;;0", "'failed_runs_24h'=8;;;0");
-            assertThat(Cli.run(db, "health-check", "--format", "nagios", "-w", "failed_runs_24h_max=6").exitCode())
+                    .contains("'failed_runs_24h_max'=6;5;;0", "'failed_runs_24h'=8;5;;0");
+            assertThat(r.out().lines().skip(1)).contains(
+                    "⚠️ Client Acme (" + acme + ") has 6 failed runs in the last 24h (this client alone, above 5)"
+                            + " — next: deenroll run --client-id=" + acme + " once the error `deenroll report daily` shows is fixed",
+                    "⚠️ 8 failed runs in the last 24h across 2 of 2 active client(s) (whole platform, above 5)"
+                            + " — next: deenroll report daily (the failed runs, client by client, and their errors)");
+            Cli.Result sumAbove = Cli.run(db, "health-check", "--format", "nagios", "-w", "failed_runs_24h_max=6");
+            assertThat(sumAbove.exitCode()).as("no client above 6, but 8 in all: %s", sumAbove.out()).isEqualTo(1);
+            assertThat(sumAbove.out()).doesNotContain("Client Acme (");
+            assertThat(Cli.run(db, "health-check", "--format", "nagios", "-w", "failed_runs_24h_max=8").exitCode())
                     .isZero();
         }
     }

@@ -70,6 +70,13 @@ class HealthCheckTest {
 
         assertThat(report.metrics()).containsEntry("stuckLeads", 3).containsEntry("activeClients", 1)
                 .containsEntry("successRate24hPercent", 75.0).containsEntry("peakMemoryMb24h", 256);
+        // the same numbers, typed, for perfdata and Prometheus: no map read back by its keys
+        HealthNumbers n = report.numbers().orElseThrow();
+        assertThat(n.stuckLeads()).isEqualTo(3);
+        assertThat(n.failedRuns()).isOne();
+        assertThat(n.successRatePercent()).hasValue(75.0);
+        assertThat(n.peakMemoryMb()).hasValue(256);
+        assertThat(HealthReport.unmeasured(new Finding(Level.UNKNOWN, "database", "down")).metrics()).isEmpty();
         assertThat(report.level()).isEqualTo(Level.WARNING);
         assertThat(report.findings()).extracting(Finding::line)
                 .contains("⚠️ Success rate in the last 24h is 75.0% (1 of 4 runs failed), below 95%");
@@ -93,5 +100,25 @@ class HealthCheckTest {
         // measures left out keep their defaults
         assertThat(limits.of(Measure.PEAK_MEMORY)).isEqualTo(Measure.PEAK_MEMORY.defaults());
         assertThat(report.metrics()).containsEntry("failedRuns24hMaxPerClient", 0L).containsKey("hoursSinceLastRun");
+    }
+
+    @Test
+    void aFindingAboutAClientCarriesTheClientAndTheCommandToRunAndOneAboutThePlatformNeither() {
+        RunHistory runs = new RunHistory(db);
+        runs.finished(acme, "success", "3 hours", 1);
+        runs.finished(acme, "failed", "1 hour", 6);
+
+        HealthReport report = evaluate();
+
+        Finding overdue = report.problems().stream().filter(f -> f.rule().equals("hours_since_success")).findFirst().orElseThrow();
+        assertThat(overdue.client()).contains(new ClientRef(acme, "Acme"));
+        assertThat(overdue.nextStep()).contains("deenroll run --client-id=" + acme);
+        assertThat(overdue.json()).containsEntry("clientId", acme.toString()).containsEntry("clientName", "Acme")
+                .containsEntry("nextStep", "deenroll run --client-id=" + acme);
+        Finding platform = report.findings().stream().filter(f -> f.rule().equals("failed_runs_platform")).findFirst().orElseThrow();
+        assertThat(platform.client()).isEmpty();
+        assertThat(platform.json()).doesNotContainKeys("clientId", "clientName");
+        assertThat(new HealthCheck(db.db().dsl(), Thresholds.DEFAULTS).assess().findings())
+                .as("the read-only assessment judges by the same rules").isEqualTo(report.findings());
     }
 }

@@ -87,7 +87,8 @@ class HealthRulesTest {
         Cli.Result r = health();
 
         assertThat(r.exitCode()).as("stdout: %s", r.out()).isEqualTo(2);
-        assertThat(r.out()).contains("❌ Client Acme hasn't run successfully in 3 hours");
+        assertThat(r.out()).contains("❌ Client Acme (" + acme + ") hasn't run successfully in 3 hours"
+                + " — next: deenroll run --client-id=" + acme);
         assertThat(r.out()).doesNotContain("Client Beta");
     }
 
@@ -107,7 +108,7 @@ class HealthRulesTest {
         Cli.Result r = health("--max-hours-since-success", "1");
 
         assertThat(r.exitCode()).as("stdout: %s", r.out()).isEqualTo(2);
-        assertThat(r.out()).contains("Client Acme hasn't run successfully in 1 hour");
+        assertThat(r.out()).contains("Client Acme (" + acme + ") hasn't run successfully in 1 hour");
     }
 
     @Test
@@ -119,7 +120,7 @@ class HealthRulesTest {
         Cli.Result r = health();
 
         assertThat(r.exitCode()).as("stdout: %s", r.out()).isEqualTo(2);
-        assertThat(r.out()).contains("❌ Client Acme hasn't run successfully in 3 hours");
+        assertThat(r.out()).contains("❌ Client Acme (" + acme + ") hasn't run successfully in 3 hours");
     }
 
     // ------------------------------------------------------------------ failed runs
@@ -133,8 +134,125 @@ class HealthRulesTest {
         Cli.Result r = health();
 
         assertThat(r.exitCode()).as("stdout: %s", r.out()).isEqualTo(1);
-        assertThat(r.out()).contains("⚠️ Client Acme has 6 failed runs");
+        assertThat(r.out()).contains("⚠️ Client Acme (" + acme + ") has 6 failed runs in the last 24h (this client alone, above 5)");
         assertThat(r.out()).doesNotContain("❌");
+    }
+
+    @Test
+    void aFindingAboutAClientNamesItByIdWithTheCommandToRunForIt() {
+        // two clients may share a name: only the id tells the operator which one to re-run
+        UUID twin = fixtures.client("Acme");
+        runs.finished(twin, "success", "10 minutes", 114);
+        runs.finished(acme, "success", "10 minutes", 114);
+        runs.finished(acme, "failed", "1 hour", 6);
+
+        Cli.Result r = health();
+
+        assertThat(r.exitCode()).as("stdout: %s", r.out()).isEqualTo(1);
+        assertThat(r.out().lines().filter(l -> l.contains("has 6 failed runs")).toList()).singleElement().asString()
+                .startsWith("⚠️ Client Acme (" + acme + ") has 6 failed runs in the last 24h")
+                .endsWith("— next: deenroll run --client-id=" + acme + " once the error `deenroll report daily` shows is fixed")
+                .doesNotContain(twin.toString());
+    }
+
+    @Test
+    void manyClientsEachFailingRarelyIsAPlatformWarningNotAnAllClear() {
+        // 2,000 clients, each failing 1 run in 50: no client is over 5 on its own, the success rate is 98 %,
+        // and yet 2,000 runs failed. The failed-runs rule applies to the whole platform too.
+        runs.finished(acme, "success", "10 minutes", 1);
+        db.sql("INSERT INTO clients (id, name, is_active, created_at)"
+                + " SELECT md5('client' || c)::uuid, 'Client ' || c, true, now() - interval '30 days' FROM generate_series(1, 2000) c");
+        db.sql("INSERT INTO de_enrollment_runs (id, invocation_id, client_id, run_at, run_type, status, budget_ms,"
+                + " duration_ms, finished_at, heartbeat_at, peak_memory_mb)"
+                + " SELECT md5('run' || c || '-' || n)::uuid, md5('inv' || n)::uuid, md5('client' || c)::uuid,"
+                + " now() - n * interval '20 minutes', 'scheduled', CASE WHEN n = 7 THEN 'failed' ELSE 'success' END, 240000,"
+                + " 2000, now() - n * interval '20 minutes' + interval '2 seconds', now() - n * interval '20 minutes'"
+                + " + interval '2 seconds', 256 FROM generate_series(1, 2000) c, generate_series(0, 49) n");
+
+        Cli.Result r = health();
+        Cli.Result daily = Cli.run(db, "report", "daily");
+
+        assertThat(r.exitCode()).as("stdout: %s", r.out()).isEqualTo(1);
+        assertThat(r.out()).doesNotContain("All clients processed successfully")
+                .contains("⚠️ 2000 failed runs in the last 24h across 2000 of 2001 active client(s) (whole platform, above 5)")
+                .contains("✅ Success rate in the last 24h is 98.0%")
+                .doesNotContain("has 1 failed runs");
+        assertThat(daily.exitCode()).as("report daily agrees: %s", daily.out()).isEqualTo(1);
+        assertThat(daily.out()).contains("⚠️ 2000 failed runs in the last 24h across 2000 of 2001 active client(s)");
+    }
+
+    @Test
+    void failuresWithinTheLimitAreCountedNotCalledAllSuccessful() {
+        runs.finished(acme, "success", "10 minutes", 19);
+        runs.finished(acme, "failed", "1 hour", 1);
+
+        Cli.Result r = health();
+
+        assertThat(r.exitCode()).as("stdout: %s", r.out()).isZero();
+        assertThat(r.out()).doesNotContain("All clients processed successfully")
+                .contains("✅ 1 failed run(s) in the last 24h across 1 of 1 active client(s), within the failed-runs limit"
+                        + " per client and for the whole platform (above 5 alerts)");
+    }
+
+    @Test
+    void failedRunsOfSeveralClientsAddUpToAPlatformWarning() {
+        UUID beta = fixtures.client("Beta");
+        runs.finished(acme, "success", "10 minutes", 100);
+        runs.finished(beta, "success", "10 minutes", 100);
+        runs.finished(acme, "failed", "1 hour", 3);
+        runs.finished(beta, "failed", "1 hour", 3);
+
+        Cli.Result r = health();
+
+        assertThat(r.exitCode()).as("stdout: %s", r.out()).isEqualTo(1);
+        assertThat(r.out()).contains("⚠️ 6 failed runs in the last 24h across 2 of 2 active client(s) (whole platform, above 5)")
+                .doesNotContain("has 3 failed runs");
+    }
+
+    // ------------------------------------------------------------------ leads that could not be de-enrolled
+
+    @Test
+    void leadsThatCouldNotBeDeEnrolledAreAWarningNamingTheClientTheCountAndTheMostFrequentError() {
+        fixtures.leads(acme, acmeCampaign, 3, 3);
+        UUID held = fixtures.lead(acme, acmeCampaign, 3);
+        UUID alsoHeld = fixtures.lead(acme, acmeCampaign, 3);
+        fixtures.recount();
+        db.sql("CREATE FUNCTION test_refuse() RETURNS trigger LANGUAGE plpgsql AS $$"
+                + " BEGIN RAISE EXCEPTION 'test: the CRM holds this lead'; END $$;"
+                + " CREATE TRIGGER test_refuse BEFORE UPDATE ON leads FOR EACH ROW"
+                + " WHEN (OLD.id IN ('" + held + "', '" + alsoHeld + "')) EXECUTE FUNCTION test_refuse();");
+        Cli.Result run = Cli.run(db, "run");
+        assertThat(run.exitCode()).as("3 of 5 de-enrolled: a success, %s", run.out()).isZero();
+        assertThat(run.out()).contains("success    Acme (" + acme + "): 3 de-enrolled (booked 0, completed 3, opted_out 0),"
+                + " 2 could not be de-enrolled (left enrolled)");
+
+        Cli.Result r = health();
+        Cli.Result json = health("--output", "json");
+
+        assertThat(r.exitCode()).as("stdout: %s", r.out()).isEqualTo(1);
+        assertThat(r.out()).doesNotContain("All clients processed successfully")
+                .contains("⚠️ Client Acme (" + acme + ") has 2 lead(s) that could not be de-enrolled in the last 24h"
+                        + " (most frequent error: ")
+                .contains("test: the CRM holds this lead")
+                .contains("next: `deenroll verify` names the leads that keep failing; fix the cause, then deenroll run --client-id=" + acme);
+        assertThat(json.out()).contains("\"rule\" : \"lead_errors\"", "\"clientId\" : \"" + acme + "\"");
+    }
+
+    @Test
+    void leadsDeEnrolledByALaterRunNoLongerCount() {
+        fixtures.leads(acme, acmeCampaign, 3, 2);
+        fixtures.recount();
+        db.sql("CREATE FUNCTION test_refuse() RETURNS trigger LANGUAGE plpgsql AS $$"
+                + " BEGIN RAISE EXCEPTION 'test: not now'; END $$;"
+                + " CREATE TRIGGER test_refuse BEFORE UPDATE ON leads FOR EACH ROW EXECUTE FUNCTION test_refuse();");
+        Cli.run(db, "run");
+        db.sql("DROP TRIGGER test_refuse ON leads");
+        assertThat(Cli.run(db, "run").exitCode()).isZero();
+        runs.finished(acme, "success", "1 minute", 60); // the failed run stays in the rate: keep it above 95 %
+
+        Cli.Result r = health();
+
+        assertThat(r.out()).doesNotContain("could not be de-enrolled");
     }
 
     @Test

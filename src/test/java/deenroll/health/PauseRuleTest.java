@@ -96,7 +96,7 @@ class PauseRuleTest {
         assertThat(r.exitCode()).as("stdout: %s", r.out()).isEqualTo(2);
         assertThat(r.out()).contains("⏸ De-enrollment paused since ")
                 .contains("❌ No de-enrollment run in the last 2 hours")
-                .contains("❌ Client Acme hasn't run successfully in 5 hours")
+                .contains("❌ Client Acme (" + acme + ") hasn't run successfully in 5 hours")
                 .doesNotContain("not raised while paused");
     }
 

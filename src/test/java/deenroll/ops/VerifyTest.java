@@ -51,6 +51,39 @@ class VerifyTest {
     }
 
     @Test
+    void namesLeadsThatFailedInSeveralRuns() {
+        try (TestDatabase db = TestPostgres.get().migrated()) {
+            Scenario s = healthy(db);
+            Fixtures f = new Fixtures(db.db().dsl());
+            UUID once = f.lead(s.clientA(), s.campaignA1(), 3);
+            UUID twice = f.lead(s.clientA(), s.campaignA1(), 3);
+            f.recount();
+            db.sql("CREATE FUNCTION test_refuse() RETURNS trigger LANGUAGE plpgsql AS $$"
+                    + " BEGIN RAISE EXCEPTION 'test: the CRM holds this lead'; END $$;"
+                    + " CREATE TRIGGER test_refuse BEFORE UPDATE ON leads FOR EACH ROW"
+                    + " WHEN (OLD.id IN ('" + once + "', '" + twice + "')) EXECUTE FUNCTION test_refuse();");
+            Cli.run(db, "run");
+            db.sql("CREATE OR REPLACE FUNCTION test_refuse() RETURNS trigger LANGUAGE plpgsql AS $$"
+                    + " BEGIN IF OLD.id = '" + twice + "' THEN RAISE EXCEPTION 'test: still held'; END IF; RETURN NEW; END $$");
+            Cli.run(db, "run");
+
+            Cli.Result verify = Cli.run(db, "verify", "--output", "json");
+            Cli.Result text = Cli.run(db, "verify");
+
+            assertThat(verify.exitCode()).as(verify.out()).isEqualTo(1);
+            JsonNode failing = Json.of(verify).get("repeatedlyFailingLeads");
+            assertThat(failing.get("count").asInt()).as("the lead de-enrolled by the second run is not one").isOne();
+            JsonNode lead = failing.get("leads").get(0);
+            assertThat(lead.get("leadId").asText()).isEqualTo(twice.toString());
+            assertThat(lead.get("clientId").asText()).isEqualTo(s.clientA().toString());
+            assertThat(lead.get("runs").asInt()).isEqualTo(2);
+            assertThat(lead.get("lastError").asText()).contains("test: still held");
+            assertThat(text.out()).contains("❌ 1 lead(s) failed in more than one run and are still enrolled: [" + twice
+                    + " of client ").contains("(" + s.clientA() + "), 2 runs, last error: ");
+        }
+    }
+
+    @Test
     void findsCounterDrift() {
         try (TestDatabase db = TestPostgres.get().migrated()) {
             Scenario s = healthy(db);
