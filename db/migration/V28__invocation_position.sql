@@ -434,7 +434,7 @@ DECLARE
   v_position integer;
 BEGIN
   PERFORM de_enrollment_lock_invocation(p_invocation_id);
-  SELECT * INTO v_inv FROM de_enrollment_invocations WHERE id = p_invocation_id FOR UPDATE;
+  SELECT * INTO v_inv FROM de_enrollment_invocations WHERE id = p_invocation_id;
   IF NOT FOUND THEN
     RAISE EXCEPTION 'no invocation %', p_invocation_id USING ERRCODE = 'no_data_found';
   END IF;
@@ -458,7 +458,7 @@ END
 $fn$;
 
 -- As 0027's, but an invocation whose batch is in flight is recognised by its
--- lock (only tried) rather than by its row.
+-- lock (only tried) rather than by its row's lock.
 CREATE OR REPLACE FUNCTION de_enrollment_close_abandoned_invocations()
 RETURNS TABLE (run_id uuid, client_id uuid, invocation_id uuid, host text, pid integer, run_at timestamptz,
                heartbeat_at timestamptz)
@@ -471,10 +471,10 @@ BEGIN
                  FROM de_enrollment_invocations AS d
                  LEFT JOIN de_enrollment_heartbeats AS h ON h.invocation_id = d.id
                  WHERE d.status = 'running'
-                   -- the lock is tried only for an expired one (CASE keeps the order)
+                   -- the lock is tried only for an expired one (CASE keeps the order); every writer
+                   -- of an invocation's row holds it, so the closer never waits for one
                    AND CASE WHEN de_enrollment_lease_expired(coalesce(h.heartbeat_at, d.started_at), d.lease_ms)
-                            THEN de_enrollment_lock_invocation(d.id, false) ELSE false END
-                 FOR UPDATE OF d SKIP LOCKED);
+                            THEN de_enrollment_lock_invocation(d.id, false) ELSE false END);
 
   RETURN QUERY
   UPDATE de_enrollment_runs AS r

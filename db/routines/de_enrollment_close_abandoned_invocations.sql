@@ -12,10 +12,10 @@ BEGIN
                  FROM de_enrollment_invocations AS d
                  LEFT JOIN de_enrollment_heartbeats AS h ON h.invocation_id = d.id
                  WHERE d.status = 'running'
-                   -- the lock is tried only for an expired one (CASE keeps the order)
+                   -- the lock is tried only for an expired one (CASE keeps the order); every writer
+                   -- of an invocation's row holds it, so the closer never waits for one
                    AND CASE WHEN de_enrollment_lease_expired(coalesce(h.heartbeat_at, d.started_at), d.lease_ms)
-                            THEN de_enrollment_lock_invocation(d.id, false) ELSE false END
-                 FOR UPDATE OF d SKIP LOCKED);
+                            THEN de_enrollment_lock_invocation(d.id, false) ELSE false END);
 
   RETURN QUERY
   UPDATE de_enrollment_runs AS r

@@ -10,7 +10,7 @@ DECLARE
   v_position integer;
 BEGIN
   PERFORM de_enrollment_lock_invocation(p_invocation_id);
-  SELECT * INTO v_inv FROM de_enrollment_invocations WHERE id = p_invocation_id FOR UPDATE;
+  SELECT * INTO v_inv FROM de_enrollment_invocations WHERE id = p_invocation_id;
   IF NOT FOUND THEN
     RAISE EXCEPTION 'no invocation %', p_invocation_id USING ERRCODE = 'no_data_found';
   END IF;

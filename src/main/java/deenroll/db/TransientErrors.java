@@ -10,8 +10,8 @@ import java.util.Optional;
 /**
  * Which database errors are worth retrying, and how. A batch is safe to retry
  * because every lead is re-checked for eligibility under its row lock, and the
- * invocation's row says where the work stands: a batch that did commit leaves
- * nothing to redo.
+ * invocation's and its runs' rows say where the work stands: a batch that did
+ * commit leaves nothing to redo.
  * The list is the one of de_enrollment_retryable(sqlstate) (0027), which
  * decides what PL/pgSQL re-raises for the caller instead of failing the
  * client; TransientErrorsTest holds the two equal.

@@ -26,7 +26,7 @@ import java.util.UUID;
  * One invocation (DESIGN §4): close abandoned runs, record the invocation in
  * PostgreSQL (its clients in order, its budget, its lease), keep its heartbeat
  * moving, and call the batch loop, which works inside PostgreSQL a slice at a
- * time and advances the invocation's row in each batch's own transaction.
+ * time; its run rows and the invocation's row say where the work stands (0028).
  * The engine owns only what belongs to the process: the time budget, SIGTERM,
  * retries (Retries), and at the end the report and the alerts, both read
  * from what the rows say. One client's failure never stops the next.

@@ -41,7 +41,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * closed as failed ("abandoned") by the next invocation, health-check or status;
  * a live one never is. Since 0027 a process is alive while its invocation's
  * heartbeat is younger than its lease, or while a batch of it holds the
- * invocation's row; a run of a tool before 0027 (no invocation row) while its
+ * invocation's lock (0028; its row before); a run of a tool before 0027 (no invocation row) while its
  * own heartbeat is younger than max(10 min, 2 x budget).
  */
 @Tag("compat")
@@ -86,7 +86,7 @@ class AbandonedRunsTest {
             // silent for a second: within its lease (90 s), so alive, whether or not its process is
             UUID recent = invocationWithRun(dsl, client);
             heartbeatAgo(dsl, recent, "interval '1 second'");
-            // silent for five minutes, but a batch of it is in flight right now: it holds its invocation's row
+            // silent for five minutes, but a batch of it is in flight right now: it holds its invocation's lock
             UUID inFlight = invocationWithRun(dsl, client);
             heartbeatAgo(dsl, inFlight, "interval '5 minutes'");
             // a tool before 0027 that crashed an hour ago, five minutes into its run
@@ -99,8 +99,7 @@ class AbandonedRunsTest {
             Cli.Result result;
             try (Connection batch = DriverManager.getConnection(db.jdbcUrl())) {
                 batch.setAutoCommit(false);
-                try (PreparedStatement lock = batch.prepareStatement(
-                        "SELECT id FROM de_enrollment_invocations WHERE id = ? FOR UPDATE")) {
+                try (PreparedStatement lock = batch.prepareStatement("SELECT de_enrollment_lock_invocation(?)")) {
                     lock.setObject(1, inFlight);
                     lock.executeQuery().close();
                 }

@@ -40,10 +40,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
- * de_enrollment_run_invocation (0027), the batches' loop inside PostgreSQL,
- * called the way the engine calls it: the invocation's row says where the work
- * stands and moves in each batch's own transaction, so a call resumes where the
- * last one stopped, a retried call redoes nothing, one client's failure stays
+ * de_enrollment_run_invocation (0027, 0028), the batches' loop inside PostgreSQL,
+ * called the way the engine calls it: the run rows and the invocation's row
+ * (written by each call's last batch) say where the work stands, so a call
+ * resumes where the last one stopped, a retried call redoes nothing, one client's failure stays
  * that client's, and a failure the caller gives up on is pinned on the client
  * in flight.
  */
@@ -587,9 +587,9 @@ class ServerSideRunsTest {
     }
 
     /**
-     * Two calls of one invocation take turns on its row (a retry while the
+     * Two calls of one invocation take turns on its lock (a retry while the
      * first call's backend still runs, e.g. after the connection was cut): the
-     * second one, once it has the row, must go on from what the first one
+     * second one, once it has the lock, must go on from what the first one
      * committed. Here the first call's batch starts Acme's run; meanwhile
      * another invocation starts on Acme too. The second call must see that its
      * own invocation is on Acme already and carry on with it, not take Acme for
