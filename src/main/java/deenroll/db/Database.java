@@ -72,11 +72,15 @@ public final class Database implements AutoCloseable {
         config.setMinimumIdle(0);
         config.setConnectionTimeout(Math.max(250, connectTimeout.toMillis()));
         config.setInitializationFailTimeout(1);
+        // As strings: HikariCP hands these to the driver as they are, and pgjdbc reads only
+        // String values from its Properties (an Integer 0 is dropped, and the default
+        // prepareThreshold of 5 names a statement's fifth execution S_1 on the server).
+        String connectSeconds = String.valueOf(Math.max(1, connectTimeout.toSeconds()));
         config.addDataSourceProperty("ApplicationName", "deenroll");
-        config.addDataSourceProperty("connectTimeout", Math.max(1, connectTimeout.toSeconds()));
-        config.addDataSourceProperty("loginTimeout", Math.max(1, connectTimeout.toSeconds()));
-        config.addDataSourceProperty("tcpKeepAlive", true);
-        config.addDataSourceProperty("prepareThreshold", 0);
+        config.addDataSourceProperty("connectTimeout", connectSeconds);
+        config.addDataSourceProperty("loginTimeout", connectSeconds);
+        config.addDataSourceProperty("tcpKeepAlive", "true");
+        config.addDataSourceProperty("prepareThreshold", "0");
         try {
             return new Database(new HikariDataSource(config), target, statementTimeout);
         } catch (HikariPool.PoolInitializationException e) {
