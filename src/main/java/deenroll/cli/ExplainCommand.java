@@ -8,12 +8,13 @@ import picocli.CommandLine.Parameters;
 import java.util.UUID;
 
 @Command(name = "explain", mixinStandardHelpOptions = true,
-        description = {"Why a lead is or is not de-enrolled: the eligibility definition evaluated part by part for it "
-                + "(is_active, completed_at, its campaign, the sequence well-formed and its length, position >= length), "
-                + "the outcome it would get, whether its campaign's client is active, the pause, live invocations on that client, "
-                + "its history and lead-log rows, and what the next run will do.",
-                "Every condition is the SQL routine the engine calls (de_enrollment_is_eligible, "
-                        + "de_enrollment_sequence_length, de_enrollment_outcome). Reads only; writes nothing."},
+        description = {"Why a lead is or is not de-enrolled, condition by condition, and what the next run will do.",
+                "The eligibility definition part by part for the lead (is_active, completed_at is null, its campaign, "
+                        + "the sequence well-formed and its length, position >= length), each from the SQL routine the "
+                        + "engine calls (de_enrollment_is_eligible, de_enrollment_sequence_length), and the outcome it "
+                        + "would get (de_enrollment_outcome); whether its campaign's client is active (runs are per client "
+                        + "of the campaign); the pause; live invocations on that client; its history and lead-log rows.",
+                "Reads only, in one read-only transaction."},
         footerHeading = "%nExamples:%n",
         footer = {"  deenroll explain 123e4567-e89b-12d3-a456-426614174000",
                 "  deenroll explain 123e4567-e89b-12d3-a456-426614174000 --output json"},
