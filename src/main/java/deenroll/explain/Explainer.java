@@ -113,7 +113,9 @@ public final class Explainer {
      * The live invocations that still have {@code clientId} to do: in flight
      * ({@code de_enrollment_invocation_position}) or later in their list. An
      * invocation whose lease expired is left out: the next run closes it as
-     * abandoned before it starts, so it claims nothing.
+     * abandoned before it starts, so it claims nothing. (One whose batch is
+     * still in flight past its lease is alive, as the closer finds by trying
+     * its lock; explain takes no lock, so it may leave out such a rare one.)
      */
     private static List<Claim> claims(DSLContext dsl, UUID clientId) {
         Field<Integer> position = deEnrollmentInvocationPosition(DE_ENROLLMENT_INVOCATIONS.ID).as("position");

@@ -2,6 +2,7 @@ package deenroll.explain;
 
 import deenroll.control.Pause;
 
+import java.util.Locale;
 import java.util.Optional;
 
 /**
@@ -33,6 +34,6 @@ public enum NextRun {
 
     /** The JSON name: de_enroll, not_eligible, paused, client_inactive. */
     public String json() {
-        return name().toLowerCase(java.util.Locale.ROOT);
+        return name().toLowerCase(Locale.ROOT);
     }
 }
