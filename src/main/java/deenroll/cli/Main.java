@@ -88,6 +88,7 @@ public final class Main {
         commands.put("status", () -> new StatusCommand(ctx));
         commands.put("pause", () -> new PauseCommand(ctx));
         commands.put("resume", () -> new ResumeCommand(ctx));
+        commands.put("explain", () -> new ExplainCommand(ctx));
         commands.put("migrate", () -> new MigrateCommand(ctx));
         commands.put("backup", () -> new BackupCommand(ctx));
         commands.put("restore", () -> new RestoreCommand(ctx));

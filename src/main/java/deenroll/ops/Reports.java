@@ -105,30 +105,17 @@ public final class Reports {
         if (lead == null) {
             throw new UsageException("report lead: no lead " + leadId + " in this database");
         }
-        List<Map<String, Object>> history = dsl.resultQuery("SELECT e->>'campaignName' AS campaign, e->>'campaignId' AS campaign_id,"
-                + " e->>'enrolledAt' AS enrolled_at, e->>'completedAt' AS completed_at, e->>'messagesReceived' AS messages_received,"
-                + " e->>'outcome' AS outcome FROM leads l, jsonb_array_elements(CASE WHEN jsonb_typeof(l.campaign_history) = 'array'"
-                + " THEN l.campaign_history ELSE '[]'::jsonb END) e WHERE l.id = {0}", DSL.val(leadId)).fetchMaps();
-        List<Map<String, Object>> log = dsl.resultQuery("SELECT g.processed_at, g.action, g.outcome, g.messages_received,"
-                + " g.error_message, g.run_id, r.run_at, r.run_type, r.status AS run_status FROM de_enrollment_lead_log_of({0}) g"
-                + " LEFT JOIN de_enrollment_runs r ON r.id = g.run_id ORDER BY g.processed_at, g.id", DSL.val(leadId))
-                .fetchMaps();
+        LeadStory story = LeadStory.of(dsl, leadId);
         List<String> lines = new ArrayList<>();
         lines.add(String.format("Lead %s: position %s, active %s, opted_out %s, booked %s, completed_at %s",
                 leadId, lead.get("current_message_position"), lead.get("is_active"), lead.get("opted_out"), lead.get("booked"),
                 lead.get("completed_at")));
-        lines.add(history.isEmpty() ? "History: none" : "History:");
-        history.forEach(h -> lines.add(String.format("  %s (%s): enrolled %s, completed %s, %s messages, %s", h.get("campaign"),
-                h.get("campaign_id"), h.get("enrolled_at"), h.get("completed_at"), h.get("messages_received"), h.get("outcome"))));
-        lines.add(log.isEmpty() ? "Lead log: none" : "Lead log:");
-        log.forEach(g -> lines.add(String.format("  %s %s %s (run %s, %s %s, started %s)%s", g.get("processed_at"), g.get("action"),
-                g.get("outcome") == null ? "" : g.get("outcome"), g.get("run_id"), g.get("run_type"), g.get("run_status"),
-                g.get("run_at"), g.get("error_message") == null ? "" : " — " + g.get("error_message"))));
+        lines.addAll(story.lines());
         Map<String, Object> json = new LinkedHashMap<>();
         lead.remove("campaign_history");
         json.put("lead", lead);
-        json.put("history", history);
-        json.put("leadLog", log);
+        json.put("history", story.history());
+        json.put("leadLog", story.leadLog());
         return new OpsReport(lines, stringify(json), false);
     }
 
@@ -150,7 +137,7 @@ public final class Reports {
     }
 
     /** JSON-friendly values: timestamps and uuids as strings. */
-    private static Map<String, Object> stringify(Map<String, Object> map) {
+    static Map<String, Object> stringify(Map<String, Object> map) {
         Map<String, Object> out = new LinkedHashMap<>();
         map.forEach((k, v) -> out.put(k, value(v)));
         return out;

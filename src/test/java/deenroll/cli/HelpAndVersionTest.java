@@ -18,7 +18,8 @@ class HelpAndVersionTest {
         Cli.Result r = Cli.run(Map.of(), "--help");
 
         assertThat(r.exitCode()).isZero();
-        assertThat(r.out()).contains("run", "health-check", "migrate", "demo", "status", "pause", "resume", "generate-completion");
+        assertThat(r.out()).contains("run", "health-check", "migrate", "demo", "status", "pause", "resume", "explain",
+                "generate-completion");
         assertThat(r.out()).contains("DATABASE_URL", "DE_ENROLLMENT_BATCH_SIZE", "DE_ENROLLMENT_MAX_RUNTIME",
                 "DE_ENROLLMENT_ALERT_WEBHOOK", "LOG_LEVEL", "PGHOST");
         assertThat(r.out()).containsIgnoringCase("exit codes");
@@ -60,6 +61,15 @@ class HelpAndVersionTest {
 
         assertThat(r.exitCode()).isZero();
         assertThat(r.out()).contains("from any host").contains("ps aux | grep de-enroll");
+    }
+
+    @Test
+    void explainHelpNamesTheDefinitionAndItsExitCodes() {
+        Cli.Result r = Cli.run(Map.of(), "explain", "--help");
+
+        assertThat(r.exitCode()).isZero();
+        assertThat(r.out()).contains("LEAD_ID", "de_enrollment_is_eligible", "--output")
+                .contains("1   no lead with this id in this database").contains("2   usage error");
     }
 
     @Test

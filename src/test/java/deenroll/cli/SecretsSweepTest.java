@@ -153,7 +153,8 @@ class SecretsSweepTest {
                 List.of("pause", "--reason", "sweep"), List.of("resume"), List.of("migrate"),
                 List.of("migrate-stuck-leads", "--dry-run"), List.of("verify"), List.of("reconcile-stats", "--dry-run"),
                 List.of("report", "daily"), List.of("report", "weekly"), List.of("report", "indexes"),
-                List.of("report", "lead", lead.toString()), List.of("backup", "--replace"),
+                List.of("report", "lead", lead.toString()), List.of("explain", lead.toString()),
+                List.of("explain", lead.toString(), "--output", "json"), List.of("backup", "--replace"),
                 List.of("restore", "--from", "19990101"), List.of("rollback", "--to", "99"),
                 List.of("cleanup", "--dry-run"));
     }

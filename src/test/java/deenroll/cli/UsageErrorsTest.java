@@ -66,7 +66,10 @@ class UsageErrorsTest {
                 Arguments.of(Map.of("DE_ENROLLMENT_ALERT_WEBHOOK", "ftp://hooks.example.com/x"), List.of("run"),
                         "DE_ENROLLMENT_ALERT_WEBHOOK"),
                 Arguments.of(Map.of(), List.of("run", "--output", "yaml"), "--output"),
-                Arguments.of(Map.of(), List.of("run", "--no-such-option"), "--no-such-option"));
+                Arguments.of(Map.of(), List.of("run", "--no-such-option"), "--no-such-option"),
+                Arguments.of(Map.of(), List.of("explain", "not-a-uuid"), "LEAD_ID"),
+                Arguments.of(Map.of(), List.of("explain", INJECTION), "LEAD_ID"),
+                Arguments.of(Map.of(), List.of("explain"), "LEAD_ID"));
     }
 
     @ParameterizedTest(name = "[{index}] {1} with {0}")

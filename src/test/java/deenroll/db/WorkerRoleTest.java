@@ -59,23 +59,28 @@ class WorkerRoleTest {
     }
 
     @Test
-    void theWorkerRunsHealthChecksAndReadsStatus() throws IOException {
+    void theWorkerRunsHealthChecksAndReadsStatusAndExplain() throws IOException {
         try (TestDatabase db = withWorker()) {
             Fixtures f = new Fixtures(db.db().dsl());
             UUID client = f.client("Acme");
-            f.leads(client, f.campaign(client, 2), 2, 5);
+            UUID campaign = f.campaign(client, 2);
+            f.leads(client, campaign, 2, 5);
+            UUID lead = f.lead(client, campaign, 1);
             f.recount();
             Map<String, String> env = Map.of("DATABASE_URL", workerUrl(db));
 
             Cli.Result run = Cli.run(env, "run");
             Cli.Result health = Cli.run(env, "health-check");
             Cli.Result status = Cli.run(env, "status");
+            Cli.Result explain = Cli.run(env, "explain", lead.toString());
 
             assertThat(run.exitCode()).as(run.err()).isZero();
             assertThat(f.eligible()).isZero();
             assertThat(health.exitCode()).as(health.out() + health.err()).isZero();
             assertThat(status.exitCode()).as(status.err()).isZero();
             assertThat(status.out()).contains("no invocation running");
+            assertThat(explain.exitCode()).as(explain.err()).isZero();
+            assertThat(explain.out()).contains("Next run: leaves it as it is: not eligible");
         }
     }
 

@@ -18,7 +18,7 @@ class OpsHelpTest {
     @ParameterizedTest(name = "{0} --help")
     @ValueSource(strings = {"backup", "restore", "rollback", "migrate-stuck-leads", "verify", "reconcile-stats",
             "cleanup", "report", "report daily", "report weekly", "report lead", "report indexes",
-            "status", "pause", "resume"})
+            "status", "pause", "resume", "explain"})
     void helpShowsAnExampleAndExitsZero(String command) {
         String[] args = (command + " --help").split(" ");
 
