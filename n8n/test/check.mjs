@@ -8,9 +8,31 @@
 //   node check.mjs health  FILE           the failed-runs finding names its client by id, with its next command
 //   node check.mjs unreachable FILE TEXT  critical: the run did not start, TEXT says why
 //   node check.mjs slack   FILE ALERTFILE the Slack text carries the last alert's message
+//
+// and of the two workflow files themselves:
+//
+//   node check.mjs same-routing WORKFLOW WORKFLOW   the same connections, and the same
+//                                                   parsing, conditions and alerts
 import { readFileSync } from 'node:fs';
 
 const [what, file, arg] = process.argv.slice(2);
+
+if (what === 'same-routing') {
+  // the nodes that differ by route: where the tool runs and where the results go
+  const ownNodes = ['Settings', 'Run De-enrollment', 'Health Check', 'Post Metric', 'Post Alert', 'Post to Slack'];
+  const routing = (path) => {
+    const wf = JSON.parse(readFileSync(path, 'utf8'));
+    const shared = wf.nodes.filter((n) => !ownNodes.includes(n.name))
+      .map((n) => ({ name: n.name, type: n.type, typeVersion: n.typeVersion, parameters: n.parameters, onError: n.onError }))
+      .sort((a, b) => a.name.localeCompare(b.name));
+    return JSON.stringify({ shared, connections: wf.connections });
+  };
+  if (routing(file) !== routing(arg)) {
+    console.error(`${file} and ${arg} route the tool's results differently`);
+    process.exit(1);
+  }
+  process.exit(0);
+}
 const last = (path) => JSON.parse(readFileSync(path, 'utf8').trim().split('\n').pop());
 
 const checks = {

@@ -37,6 +37,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# before any install: both workflows parse, route and alert alike
+node "$here/check.mjs" same-routing "$root/n8n/de-enrollment-workflow.json" "$root/n8n/de-enrollment-workflow-ssh.json" \
+  || fail "the two workflows drifted apart"
+
 # n8n 2.x needs Node >= 24; the npm package `node` brings its binary from the npm registry.
 if [ ! -x "$prefix/node/node_modules/node/bin/node" ]; then
   step "installing Node 24 into $prefix/node"
