@@ -15,7 +15,11 @@
 # jOOQ, the schema check and the engine's first batch are reached.
 # Also the round-trip and commit latency of this machine right now (pgbench),
 # which is what a JDBC batch pays on top of the server's own work.
-# env as bench/run.sh (PGHOST PGPORT PGUSER OUT DEENROLL_JAVA_OPTS).
+# Each row has the wall time and the CPU time (user + system, all threads: on a
+# busy machine the wall time is mostly waiting for a core, the CPU time is not).
+# The JVM is the launcher's: JAVA_HOME's, else java on the PATH.
+# env as bench/run.sh (PGHOST PGPORT PGUSER OUT DEENROLL_JAVA_OPTS), JAVA_HOME.
+# Needs /usr/bin/time (GNU).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
@@ -27,6 +31,8 @@ q() { PGOPTIONS="-c client_min_messages=warning" psql -X -q -v ON_ERROR_STOP=1 -
 [ "$(q "SELECT count(*) FROM pg_database WHERE datname = 'bench_s_deenroll'")" = 1 ] \
   || { echo "run bench/run.sh S first (it builds bench_s_deenroll)" >&2; exit 2; }
 jar="$ROOT/target/deenroll.jar"
+java=java
+[ -n "${JAVA_HOME:-}" ] && java="$JAVA_HOME/bin/java"
 "$ROOT/deenroll" --version >/dev/null          # builds the jar and the archive when stale
 java_opts=${DEENROLL_JAVA_OPTS:-$(sed -n 's/^java_opts=.*DEENROLL_JAVA_OPTS:-\([^}]*\)}.*/\1/p' "$ROOT/deenroll")}
 jsa="$ROOT/target/deenroll.jsa"
@@ -35,38 +41,41 @@ db=bench_startup_$$
 q "DROP DATABASE IF EXISTS $db"; q "CREATE DATABASE $db TEMPLATE bench_s_deenroll"
 export DATABASE_URL="postgres://$PGUSER@$PGHOST:$PGPORT/$db"
 # shellcheck disable=SC2086
-java $java_opts -jar "$jar" run >/dev/null 2>&1                      # drain: nothing left to do
-echo "app CDS archive: $(du -h "$jsa" | cut -f1)"
+$java $java_opts -jar "$jar" run >/dev/null 2>&1                     # drain: nothing left to do
+echo "app CDS archive: $(du -h "$jsa" | cut -f1); $("$java" -version 2>&1 | head -1)"
 
 psi() { sed -n 's/^some avg10=\([0-9.]*\).*/\1/p' /proc/pressure/cpu 2>/dev/null || true; }
-declare -A T
+declare -A T C
 one() { # name cmd...
-  local name=$1 t0 t1; shift
+  local name=$1 t0 t1 cpu; shift
   local p; p=$(psi)
-  t0=$(date +%s%N); "$@" >/dev/null 2>&1 || true; t1=$(date +%s%N)
+  t0=$(date +%s%N); /usr/bin/time -f '%U %S' -o "$OUT/startup.cpu" "$@" >/dev/null 2>&1 || true; t1=$(date +%s%N)
+  cpu=$(awk 'END { printf "%d", ($1 + $2) * 1000 }' "$OUT/startup.cpu")
   T[$name]="${T[$name]:-} $(( (t1 - t0) / 1000000 ))"
-  printf '%s\t%s\t%s\n' "$name" "$(( (t1 - t0) / 1000000 ))" "$p" >>"$OUT/startup.tsv"
+  C[$name]="${C[$name]:-} $cpu"
+  printf '%s\t%s\t%s\t%s\n' "$name" "$(( (t1 - t0) / 1000000 ))" "$cpu" "$p" >>"$OUT/startup.tsv"
 }
+median() { tr ' ' '\n' | sed '/^$/d' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 for r in $(seq 1 "$reps"); do
   # shellcheck disable=SC2086
   {
-    one jvm      java $java_opts -version
-    one help     java $java_opts -jar "$jar" --help
-    one help-cds java $java_opts -Xshare:auto -XX:SharedArchiveFile="$jsa" -jar "$jar" --help
-    one idle     java $java_opts -jar "$jar" run
-    one idle-cds java $java_opts -Xshare:auto -XX:SharedArchiveFile="$jsa" -jar "$jar" run
+    one jvm      $java $java_opts -version
+    one help     $java $java_opts -jar "$jar" --help
+    one help-cds $java $java_opts -Xshare:auto -XX:SharedArchiveFile="$jsa" -jar "$jar" --help
+    one idle     $java $java_opts -jar "$jar" run
+    one idle-cds $java $java_opts -Xshare:auto -XX:SharedArchiveFile="$jsa" -jar "$jar" run
   }
 done
-echo "| what | median ms | runs (ms) | CPU PSI avg10 now |"
-echo "|---|---|---|---|"
+echo "| what | median ms | runs (ms) | median CPU ms | CPU PSI avg10 now |"
+echo "|---|---|---|---|---|"
 for k in jvm help help-cds idle idle-cds; do
-  printf '| %s | **%s** | %s | %s |\n' "$k" "$(echo ${T[$k]} | tr ' ' '\n' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')" "${T[$k]# }" "$(psi)"
+  printf '| %s | **%s** | %s | %s | %s |\n' "$k" "$(echo "${T[$k]}" | median)" "${T[$k]# }" "$(echo "${C[$k]}" | median)" "$(psi)"
 done
 
 timeline() { # label extra-opts
   local f="$OUT/classload-$1.log"
   # shellcheck disable=SC2086
-  java $java_opts $2 -Xlog:class+load:file="$f":uptime -jar "$jar" run >/dev/null 2>&1
+  $java $java_opts $2 -Xlog:class+load:file="$f":uptime -jar "$jar" run >/dev/null 2>&1
   printf '| %s | %s | %s |' "$1" "$(grep -c 'source:' "$f")" "$(grep -c 'shared objects file' "$f")"
   for c in 'deenroll.cli.Main ' 'deenroll.cli.RunCommand ' 'com.zaxxer.hikari.HikariConfig ' 'org.jooq.impl.DSL ' \
            'deenroll.db.SchemaCheck ' 'deenroll.engine.Invocations ' 'deenroll.cli.RunReport '; do

@@ -2,7 +2,6 @@ package deenroll.cli;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.LoggerContext;
-import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
 import ch.qos.logback.classic.spi.Configurator;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.ConsoleAppender;
@@ -12,7 +11,8 @@ import ch.qos.logback.core.spi.ContextAwareBase;
  * Logging set up in code, found by logback through ServiceLoader: logs go to
  * stderr (stdout carries only results: text or one JSON document), INFO and up,
  * libraries at WARN. Reading an XML configuration instead costs every start
- * about a tenth of a second (docs/performance.md). An explicit configuration
+ * about a tenth of a second (docs/performance.md), and the lines are written by
+ * {@link LogLineEncoder}, not a pattern layout. An explicit configuration
  * still wins: -Dlogback.configurationFile, or a logback-test.xml on the class path.
  */
 public final class StderrLogging extends ContextAwareBase implements Configurator {
@@ -23,9 +23,8 @@ public final class StderrLogging extends ContextAwareBase implements Configurato
                 || StderrLogging.class.getClassLoader().getResource("logback-test.xml") != null) {
             return ExecutionStatus.INVOKE_NEXT_IF_ANY;
         }
-        PatternLayoutEncoder encoder = new PatternLayoutEncoder();
+        LogLineEncoder encoder = new LogLineEncoder();
         encoder.setContext(context);
-        encoder.setPattern("%d{yyyy-MM-dd'T'HH:mm:ss.SSSXXX} %-5level %logger{0} - %msg%n");
         encoder.start();
 
         ConsoleAppender<ILoggingEvent> stderr = new ConsoleAppender<>();

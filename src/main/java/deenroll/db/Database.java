@@ -69,7 +69,11 @@ public final class Database implements AutoCloseable {
         }
         config.setPoolName("deenroll");
         config.setMaximumPoolSize(3);
-        config.setMinimumIdle(0);
+        // One idle connection while the pool starts: the connection that proves the database
+        // reachable is then kept for the first statement. With none wanted, the pool closes it
+        // and the first statement waits for a second connection set-up (a start-up cost of every
+        // process). None is wanted afterwards (below).
+        config.setMinimumIdle(1);
         config.setConnectionTimeout(Math.max(250, connectTimeout.toMillis()));
         config.setInitializationFailTimeout(1);
         // As strings: HikariCP hands these to the driver as they are, and pgjdbc reads only
@@ -82,7 +86,11 @@ public final class Database implements AutoCloseable {
         config.addDataSourceProperty("tcpKeepAlive", "true");
         config.addDataSourceProperty("prepareThreshold", "0");
         try {
-            return new Database(new HikariDataSource(config), target, statementTimeout);
+            HikariDataSource dataSource = new HikariDataSource(config);
+            // No idle connection kept from now on: the pool opens connections when asked for them
+            // (the work's, the heartbeat's), never one in the background to stand idle.
+            dataSource.setMinimumIdle(0);
+            return new Database(dataSource, target, statementTimeout);
         } catch (HikariPool.PoolInitializationException e) {
             String why = TlsErrors.explain(e, target).map(tls -> tls + ": ").orElse("");
             throw new DatabaseUnavailableException(
