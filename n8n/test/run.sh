@@ -119,7 +119,7 @@ ssh_n8n() {
 # test, so the key logs in as that user.
 remote="$work/remote"
 mkdir -p "$remote/opt" "$work/ssh"
-install -m 755 "$root/deploy/deenroll" "$root/deploy/deenroll-ssh" "$remote/opt/"
+install -m 755 "$root/deploy/deenroll" "$root/deploy/deenroll-env" "$root/deploy/deenroll-ssh" "$remote/opt/"
 ln -s "$jar" "$remote/opt/deenroll.jar"
 touch "$remote/deenroll.env" && chmod 600 "$remote/deenroll.env"
 ssh-keygen -q -t ed25519 -N '' -C n8n-test-host -f "$work/ssh/host_key"

@@ -36,6 +36,7 @@ class SshForcedCommandTest {
     @BeforeEach
     void install() throws IOException {
         Files.copy(Path.of("deploy/deenroll-ssh"), dir.resolve("deenroll-ssh"), StandardCopyOption.COPY_ATTRIBUTES);
+        Files.copy(Path.of("deploy/deenroll-env"), dir.resolve("deenroll-env"), StandardCopyOption.COPY_ATTRIBUTES);
         Path launcher = dir.resolve("deenroll");
         Files.writeString(launcher, """
                 #!/bin/sh
