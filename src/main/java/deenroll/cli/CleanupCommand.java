@@ -1,5 +1,6 @@
 package deenroll.cli;
 
+import deenroll.config.Settings;
 import deenroll.ops.Cleanup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -19,15 +20,17 @@ import picocli.CommandLine.Option;
                 "2:usage error", "4:database unreachable or not migrated"})
 final class CleanupCommand extends OpsCommand {
 
-    @Option(names = "--runs-days", paramLabel = "DAYS", description = "archive runs older than this (default: ${DEFAULT-VALUE})")
-    int runsDays = 90;
+    @Option(names = "--runs-days", paramLabel = "DAYS",
+            description = "archive runs older than this (env DE_ENROLLMENT_CLEANUP_RUNS_DAYS, default 90)")
+    String runsDays;
 
-    @Option(names = "--lead-log-days", paramLabel = "DAYS", description = "delete lead-log rows older than this (default: ${DEFAULT-VALUE})")
-    int leadLogDays = 30;
+    @Option(names = "--lead-log-days", paramLabel = "DAYS",
+            description = "delete lead-log rows older than this (env DE_ENROLLMENT_CLEANUP_LEAD_LOG_DAYS, default 30)")
+    String leadLogDays;
 
     @Option(names = "--backup-days", paramLabel = "DAYS",
-            description = "drop backups older than this, never the newest; at least 30 (default: ${DEFAULT-VALUE})")
-    int backupDays = Cleanup.MIN_BACKUP_DAYS;
+            description = "drop backups older than this, never the newest; at least 30 (env DE_ENROLLMENT_CLEANUP_BACKUP_DAYS, default 30)")
+    String backupDays;
 
     @Option(names = "--dry-run", description = "say what would be done, change nothing")
     boolean dryRun;
@@ -41,6 +44,9 @@ final class CleanupCommand extends OpsCommand {
 
     @Override
     public Integer call() {
-        return withDatabase(true, timeout, db -> new Cleanup(db.dsl()).run(runsDays, leadLogDays, backupDays, dryRun));
+        int runs = ctx.config.get(Settings.CLEANUP_RUNS_DAYS, runsDays);
+        int leadLog = ctx.config.get(Settings.CLEANUP_LEAD_LOG_DAYS, leadLogDays);
+        int backups = ctx.config.get(Settings.CLEANUP_BACKUP_DAYS, backupDays);
+        return withDatabase(true, timeout, db -> new Cleanup(db.dsl()).run(runs, leadLog, backups, dryRun));
     }
 }

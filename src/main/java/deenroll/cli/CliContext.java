@@ -25,6 +25,14 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 
+import static deenroll.config.Settings.ALERT_REPEAT;
+import static deenroll.config.Settings.ALERT_WEBHOOK;
+import static deenroll.config.Settings.CONNECT_TIMEOUT;
+import static deenroll.config.Settings.LOG_LEVEL;
+import static deenroll.config.Settings.METRICS_FILE;
+import static deenroll.config.Settings.PUSHGATEWAY;
+import static deenroll.config.Settings.STATEMENT_TIMEOUT;
+
 /** What every command needs from its surroundings: output streams, environment, configuration. */
 final class CliContext {
 
@@ -59,12 +67,13 @@ final class CliContext {
 
     /** Validates the common options (exit 2 on a bad one) and applies the log level. */
     Settings settings(CommonOptions common) {
-        Optional<URI> webhook = config.alertWebhook(common.alertWebhook);
+        Optional<URI> webhook = config.get(ALERT_WEBHOOK, common.alertWebhook);
         Settings settings = new Settings(config.database(common.databaseUrl),
-                config.statementTimeout(common.statementTimeout),
-                config.connectTimeout(common.connectTimeout),
-                webhook, config.alertFormat(common.alertFormat, webhook), config.alertRepeat(common.alertRepeat),
-                config.logLevel(common.logLevel));
+                config.get(STATEMENT_TIMEOUT, common.statementTimeout),
+                config.get(CONNECT_TIMEOUT, common.connectTimeout),
+                webhook, config.alertFormat(common.alertFormat, webhook),
+                config.get(ALERT_REPEAT, common.alertRepeat),
+                config.get(LOG_LEVEL, common.logLevel));
         ((Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).setLevel(Level.toLevel(settings.logLevel()));
         return settings;
     }
@@ -91,8 +100,9 @@ final class CliContext {
 
     /** The metrics file and Pushgateway of a command, validated (exit 2 on a bad value). */
     MetricsOutputs metrics(MonitoringOptions options) {
-        return new MetricsOutputs(config.metricsFile(options.metricsFile).map(MetricsFile::new),
-                config.pushgateway(options.pushgateway).map(url -> new Pushgateway(url, HttpDelivery.standard())));
+        return new MetricsOutputs(config.get(METRICS_FILE, options.metricsFile).map(MetricsFile::new),
+                config.get(PUSHGATEWAY, options.pushgateway)
+                        .map(url -> new Pushgateway(url, HttpDelivery.standard())));
     }
 
     void printJson(Object document) {

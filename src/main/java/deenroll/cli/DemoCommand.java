@@ -1,6 +1,7 @@
 package deenroll.cli;
 
 import deenroll.config.DatabaseTarget;
+import deenroll.config.Settings;
 import deenroll.db.Database;
 import deenroll.db.Migrator;
 import deenroll.engine.Engine;
@@ -37,11 +38,10 @@ final class DemoCommand implements Callable<Integer> {
 
     private final CliContext ctx;
 
-    @Option(names = "--leads-per-campaign", paramLabel = "N", defaultValue = "400",
-            description = "sample leads per campaign, 16 campaigns (default ${DEFAULT-VALUE})")
-    int leadsPerCampaign;
+    @Option(names = "--leads-per-campaign", paramLabel = "N", description = "sample leads per campaign, 16 campaigns (default 400)")
+    String leadsPerCampaign;
 
-    @Option(names = "--batch-size", paramLabel = "N", description = "leads per batch (default 100)")
+    @Option(names = "--batch-size", paramLabel = "N", description = "leads per batch, 1-10000 (env DE_ENROLLMENT_BATCH_SIZE, default 100)")
     String batchSize;
 
     DemoCommand(CliContext ctx) {
@@ -50,10 +50,8 @@ final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws SQLException, IOException {
-        if (leadsPerCampaign < 1 || leadsPerCampaign > 100_000) {
-            throw new deenroll.config.UsageException("--leads-per-campaign: expected an integer from 1 to 100000");
-        }
-        int batch = ctx.config.batchSize(batchSize);
+        int leadsPerCampaign = ctx.config.get(Settings.DEMO_LEADS_PER_CAMPAIGN, this.leadsPerCampaign);
+        int batch = ctx.config.get(Settings.BATCH_SIZE, batchSize);
         long t0 = System.nanoTime();
         say("1/5 starting an embedded PostgreSQL (unpacked from the jar; first start takes a few seconds)…");
         try (EmbeddedServer server = EmbeddedServer.start()) {
@@ -79,7 +77,7 @@ final class DemoCommand implements Callable<Integer> {
                 Engine engine = Engine.on(db, AlertSink.NONE, ctx.clock, new StopSignal());
                 long runStart = System.nanoTime();
                 Invocation invocation = engine.run(new RunRequest(Optional.empty(), RunType.SCHEDULED, batch,
-                        Duration.ofMinutes(4), ctx.config.lease(null), false, false));
+                        Duration.ofMinutes(4), ctx.config.get(Settings.LEASE, null), false, false));
                 double seconds = (System.nanoTime() - runStart) / 1e9;
                 RunReport.print(ctx, OutputFormat.text, invocation, RunCommand.exitCode(invocation));
                 say(String.format(Locale.ROOT, "    %d leads de-enrolled in %.2f s (%.0f leads/s)",

@@ -3,7 +3,7 @@ package deenroll.cli;
 import deenroll.alert.Alert;
 import deenroll.alert.AlertSink;
 import deenroll.alert.Severity;
-import deenroll.config.UsageException;
+import deenroll.config.Settings;
 import deenroll.db.Database;
 import deenroll.db.DatabaseUnavailableException;
 import deenroll.db.DbErrors;
@@ -55,7 +55,7 @@ final class HealthCheckCommand implements Callable<Integer> {
 
     @Option(names = {"-t", "--timeout"}, paramLabel = "SECONDS",
             description = "give up after this many seconds and exit 3 UNKNOWN, as a Nagios plugin does (default: no limit)")
-    Integer timeoutSeconds;
+    String timeoutSeconds;
 
     private static final String JOB = "deenroll_health";
     private static final String CONDITION = "health";
@@ -73,22 +73,24 @@ final class HealthCheckCommand implements Callable<Integer> {
         footer.addAll(List.of(ThresholdOptions.measuresHelp()));
         footer.addAll(List.of("RANGE is [@][start:][end] (monitoring-plugins): 10 alerts above 10, 10: below 10,"
                         + " ~:10 above 10, 10:20 outside 10..20,",
-                "@10:20 inside it; in the measure's unit. Perfdata carries each measure with its ranges."));
+                "@10:20 inside it; in the measure's unit. Perfdata carries each measure with its ranges.",
+                "Each range is also read from DE_ENROLLMENT_WARNING_<LABEL> / DE_ENROLLMENT_CRITICAL_<LABEL> when its option"
+                        + " is absent (DE_ENROLLMENT_CRITICAL_STUCK_LEADS=200)."));
         usage.footer(footer.toArray(String[]::new));
         return cli;
     }
 
     @Override
     public Integer call() {
-        Thresholds limits = thresholds.thresholds();
-        Optional<Duration> timeout = timeout();
+        Thresholds limits = thresholds.thresholds(ctx.config);
+        Optional<Duration> timeout = ctx.config.get(Settings.HEALTH_TIMEOUT, timeoutSeconds);
         CliContext.Settings base = ctx.settings(common);
         CliContext.Settings settings = timeout.map(base::within).orElse(base);
         MetricsOutputs metrics = ctx.metrics(monitoring);
         Evaluation evaluation = new Evaluation(settings, limits);
         Optional<HealthReport> evaluated = TimeLimit.run(timeout, evaluation::evaluate);
         HealthReport report = evaluated.orElseGet(() -> HealthReport.unmeasured(new Finding(Level.UNKNOWN, "timeout",
-                "health check did not finish within " + timeoutSeconds + " s (-t/--timeout)")));
+                "health check did not finish within " + timeout.orElseThrow().toSeconds() + " s (-t/--timeout)")));
         // after a timeout the database stays with the evaluation, which closes it once its statement is cancelled
         Database db = evaluated.isPresent() ? evaluation.database() : null;
         if (evaluated.isEmpty()) {
@@ -187,13 +189,6 @@ final class HealthCheckCommand implements Callable<Integer> {
                 ? "deenroll resume ends the pause once the work that needed it is done (deenroll status shows what"
                         + " still runs); " + findings
                 : findings;
-    }
-
-    private Optional<Duration> timeout() {
-        if (timeoutSeconds != null && timeoutSeconds <= 0) {
-            throw new UsageException("-t/--timeout: expected a number of seconds above 0");
-        }
-        return Optional.ofNullable(timeoutSeconds).map(Duration::ofSeconds);
     }
 
     private void print(HealthReport report, Thresholds limits) {

@@ -1,5 +1,6 @@
 package deenroll.cli;
 
+import deenroll.config.Settings;
 import deenroll.db.Database;
 import deenroll.db.Migrator;
 import org.flywaydb.core.api.FlywayException;
@@ -40,7 +41,7 @@ final class MigrateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Duration lock = ctx.config.lockTimeout(lockTimeout);
+        Duration lock = ctx.config.get(Settings.LOCK_TIMEOUT, lockTimeout);
         CliContext.Settings settings = ctx.settings(common);
         try (Database db = ctx.open(settings)) {
             MigrateResult result;

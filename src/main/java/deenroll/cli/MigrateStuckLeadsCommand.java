@@ -1,5 +1,6 @@
 package deenroll.cli;
 
+import deenroll.config.Settings;
 import deenroll.db.Database;
 import deenroll.db.SchemaCheck;
 import deenroll.engine.Engine;
@@ -26,7 +27,7 @@ final class MigrateStuckLeadsCommand extends OpsCommand {
     @Option(names = "--batch-size", paramLabel = "N", description = "leads per batch, 1-10000 (env DE_ENROLLMENT_BATCH_SIZE, default 100)")
     String batchSize;
 
-    @Option(names = "--max-runtime", paramLabel = "MS", description = "time budget in ms (default 3600000: one hour)")
+    @Option(names = "--max-runtime", paramLabel = "MS", description = "time budget in ms (env DE_ENROLLMENT_MAX_RUNTIME, default 3600000: one hour)")
     String maxRuntime;
 
     @Mixin
@@ -38,15 +39,15 @@ final class MigrateStuckLeadsCommand extends OpsCommand {
 
     @Override
     public Integer call() {
-        int batch = ctx.config.batchSize(batchSize);
-        Duration budget = maxRuntime == null ? Duration.ofHours(1) : ctx.config.maxRuntime(maxRuntime);
-        Duration statementTimeout = ctx.config.operationTimeout(timeout.value);
+        int batch = ctx.config.get(Settings.BATCH_SIZE, batchSize);
+        Duration budget = ctx.config.get(Settings.MIGRATION_MAX_RUNTIME, maxRuntime);
+        Duration statementTimeout = ctx.config.get(Settings.OPERATION_TIMEOUT, timeout.value);
         CliContext.Settings settings = ctx.settings(common);
         try (Database db = ctx.open(settings, statementTimeout)) {
             SchemaCheck.requireMigrated(db.dsl());
             Engine engine = Engine.on(db, ctx.alerts(settings, db), ctx.clock, new StopSignal());
             StuckLeadMigration.Result result = new StuckLeadMigration(db.dsl(), engine).run(dryRun, batch, budget,
-                    ctx.config.lease(null));
+                    ctx.config.get(Settings.LEASE, null));
             ctx.print(result.report(), common.output);
             return result.invocation().map(RunCommand::exitCode).orElse(ExitCode.OK);
         }

@@ -1,5 +1,6 @@
 package deenroll.cli;
 
+import deenroll.config.Settings;
 import deenroll.db.Database;
 import deenroll.db.SchemaCheck;
 import deenroll.ops.OpsReport;
@@ -29,7 +30,7 @@ abstract class OpsCommand implements Callable<Integer> {
 
     /** As {@link #withDatabase(boolean, Function)}, its statements bounded by {@code timeout} (a long operation's own). */
     int withDatabase(boolean requireMigrated, OperationTimeoutOption timeout, Function<Database, OpsReport> action) {
-        return withDatabase(requireMigrated, ctx.config.operationTimeout(timeout.value), action);
+        return withDatabase(requireMigrated, ctx.config.get(Settings.OPERATION_TIMEOUT, timeout.value), action);
     }
 
     private int withDatabase(boolean requireMigrated, Duration timeout, Function<Database, OpsReport> action) {

@@ -1,8 +1,10 @@
 package deenroll.cli;
 
 import deenroll.config.Config;
+import deenroll.health.Thresholds;
 import deenroll.ops.Reports;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
@@ -25,18 +27,24 @@ final class ReportCommand implements Runnable {
     }
 
     @Command(name = "daily", mixinStandardHelpOptions = true,
-            description = "The morning check: runs, successes, failures, partials and leads processed in 24 h; clients needing attention; stuck leads.",
+            description = {"The morning check: runs, successes, failures, partials and leads processed in 24 h; clients needing attention; stuck leads.",
+                    "Needs attention is health-check's verdict, by the same thresholds: give both the same -w/-c options or DE_ENROLLMENT_WARNING_/CRITICAL_ variables."},
             footerHeading = "%nExample:%n", footer = "  deenroll report daily --output json",
             exitCodeListHeading = "%nExit codes:%n",
             exitCodeList = {"0:nothing needs attention", "1:a client needs attention or leads are stuck", "4:database unreachable or not migrated"})
     static final class Daily extends OpsCommand {
+        /** health-check's: the two never disagree about whether something needs attention. */
+        @Mixin
+        ThresholdOptions thresholds = new ThresholdOptions();
+
         Daily(CliContext ctx) {
             super(ctx);
         }
 
         @Override
         public Integer call() {
-            return withDatabase(true, db -> new Reports(db.dsl()).daily());
+            Thresholds limits = thresholds.thresholds(ctx.config);
+            return withDatabase(true, db -> new Reports(db.dsl()).daily(limits));
         }
     }
 

@@ -1,6 +1,7 @@
 package deenroll.cli;
 
 import deenroll.config.Config;
+import deenroll.config.Settings;
 import deenroll.config.UsageException;
 import deenroll.control.Pauses;
 import deenroll.db.Database;
@@ -20,6 +21,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
 import java.time.Duration;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.Callable;
@@ -60,11 +62,13 @@ final class RunCommand implements Callable<Integer> {
         if (clientId.isPresent() && options.allClients) {
             throw new UsageException("--client-id and --all-clients: give one or the other");
         }
-        int batchSize = ctx.config.batchSize(options.batchSize);
-        Duration budget = ctx.config.maxRuntime(options.maxRuntime);
+        int batchSize = ctx.config.get(Settings.BATCH_SIZE, options.batchSize);
+        Duration budget = ctx.config.get(Settings.MAX_RUNTIME, options.maxRuntime);
+        // the stuck leads of the run's metrics are health-check's: the same grace
+        Thresholds stuck = new Thresholds(Map.of(), ctx.config.get(Settings.STUCK_GRACE, null));
         CliContext.Settings settings = ctx.settings(common);
         RunRequest request = new RunRequest(clientId, clientId.isPresent() ? RunType.MANUAL : RunType.SCHEDULED,
-                batchSize, budget, ctx.config.lease(options.lease), options.ignorePause, options.dryRun);
+                batchSize, budget, ctx.config.get(Settings.LEASE, options.lease), options.ignorePause, options.dryRun);
         UUID invocationId = UUID.randomUUID();
         RunMonitoring monitoring = monitoring(ctx, options, monitoringOptions, invocationId);
 
@@ -93,7 +97,7 @@ final class RunCommand implements Callable<Integer> {
                 int exit = exitCode(invocation);
                 RunReport.print(ctx, common.output, invocation, exit);
                 // inside the SIGTERM guard: a stopped run still reports before the process ends
-                monitoring.finished(invocation, exit, () -> new HealthCheck(db.dsl(), Thresholds.DEFAULTS).stuckLeads());
+                monitoring.finished(invocation, exit, () -> new HealthCheck(db.dsl(), stuck).stuckLeads());
                 return exit;
             };
             return ctx.standalone ? SigtermGuard.run(stop, work) : work.getAsInt();
@@ -106,7 +110,7 @@ final class RunCommand implements Callable<Integer> {
     private static RunMonitoring monitoring(CliContext ctx, RunOptions options, MonitoringOptions monitoringOptions,
                                             UUID invocationId) {
         MetricsOutputs metrics = ctx.metrics(monitoringOptions);
-        Optional<DeadManSwitch> ping = ctx.config.pingUrl(options.pingUrl)
+        Optional<DeadManSwitch> ping = ctx.config.get(Settings.PING_URL, options.pingUrl)
                 .map(url -> new DeadManSwitch(url, HttpDelivery.standard()));
         if (options.dryRun) {
             return new RunMonitoring(invocationId, Optional.empty(), new MetricsOutputs(Optional.empty(), Optional.empty()), ctx.clock);

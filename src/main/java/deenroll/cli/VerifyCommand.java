@@ -1,7 +1,7 @@
 package deenroll.cli;
 
 import deenroll.ops.Verify;
-import deenroll.health.Thresholds;
+import deenroll.config.Settings;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -14,8 +14,9 @@ import java.time.Duration;
         exitCodeList = {"0:clean", "1:at least one problem (each is named)", "2:usage error", "4:database unreachable"})
 final class VerifyCommand extends OpsCommand {
 
-    @Option(names = "--stuck-grace-minutes", paramLabel = "MIN", description = "an eligible lead idle longer than this is stuck (default: ${DEFAULT-VALUE})")
-    int stuckGraceMinutes = (int) Thresholds.DEFAULTS.stuckGrace().toMinutes();
+    @Option(names = "--stuck-grace-minutes", paramLabel = "MIN",
+            description = "an eligible lead idle longer than this is stuck (env DE_ENROLLMENT_STUCK_GRACE_MINUTES, default 30)")
+    String stuckGraceMinutes;
 
     VerifyCommand(CliContext ctx) {
         super(ctx);
@@ -23,6 +24,7 @@ final class VerifyCommand extends OpsCommand {
 
     @Override
     public Integer call() {
-        return withDatabase(false, db -> new Verify(db.dsl(), Duration.ofMinutes(stuckGraceMinutes)).run());
+        Duration grace = ctx.config.get(Settings.STUCK_GRACE, stuckGraceMinutes);
+        return withDatabase(false, db -> new Verify(db.dsl(), grace).run());
     }
 }

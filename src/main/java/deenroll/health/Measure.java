@@ -53,6 +53,32 @@ public enum Measure {
         return defaults;
     }
 
+    /**
+     * Why {@code range} makes no sense for this measure, if it does not: no
+     * measure is negative, a percentage is at most 100, and a time or a size
+     * "above 0" alerts on every check (a count above 0 is a real rule: any stuck lead).
+     */
+    public Optional<String> refusal(Range range) {
+        double[] ends = {range.start(), range.end()};
+        for (double end : ends) {
+            if (Double.isFinite(end) && end < 0) {
+                return Optional.of("a range of values from 0 up (" + label + " is never negative; ~ leaves out the lower end)");
+            }
+            if (Double.isFinite(end) && max().isPresent() && end > max().getAsDouble()) {
+                return Optional.of("a range within 0.." + Range.number(max().getAsDouble()) + " (" + label + " is a percentage)");
+            }
+        }
+        if (zeroLimitAlwaysAlerts() && range.ceiling().isPresent() && range.ceiling().getAsDouble() == 0) {
+            return Optional.of("a limit above 0 (" + label + " is above 0 on every check: 0 would always alert)");
+        }
+        return Optional.empty();
+    }
+
+    /** A time or size: past 0 as soon as it is measured, unlike a count, a rate or a pause's age. */
+    public boolean zeroLimitAlwaysAlerts() {
+        return this == HOURS_SINCE_SUCCESS || this == HOURS_SINCE_LAST_RUN || this == AVERAGE_DURATION || this == PEAK_MEMORY;
+    }
+
     public boolean hasWarningRange() {
         return this != PAUSED_HOURS;
     }

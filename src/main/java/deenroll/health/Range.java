@@ -46,6 +46,11 @@ public record Range(double start, double end, boolean inside) {
         String startText = m.group(2);
         double start = startText == null ? 0 : startText.equals("~") ? Double.NEGATIVE_INFINITY : Double.parseDouble(startText);
         double end = m.group(3) == null ? Double.POSITIVE_INFINITY : Double.parseDouble(m.group(3));
+        // a number of 309 digits parses as Infinity: an end nobody meant, refused rather than taken as "none"
+        if ((startText != null && !startText.equals("~") && Double.isInfinite(start))
+                || (m.group(3) != null && Double.isInfinite(end))) {
+            throw new IllegalArgumentException("'" + text + "': a number too large for a range");
+        }
         if (start > end) {
             throw new IllegalArgumentException("'" + text + "': the start of a range must not be above its end");
         }

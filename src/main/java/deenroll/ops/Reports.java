@@ -29,7 +29,8 @@ public final class Reports {
         this.dsl = dsl;
     }
 
-    public OpsReport daily() {
+    /** The morning check; what needs attention is health-check's verdict by {@code limits}, health-check's own. */
+    public OpsReport daily(Thresholds limits) {
         Map<String, Object> runs = dsl.resultQuery("SELECT count(*) AS runs, count(DISTINCT invocation_id) AS invocations,"
                 + " count(*) FILTER (WHERE status = 'success') AS successes,"
                 + " count(*) FILTER (WHERE status = 'failed') AS failures,"
@@ -38,15 +39,14 @@ public final class Reports {
                 + " coalesce(sum(leads_de_enrolled), 0) AS leads_de_enrolled,"
                 + " coalesce(sum(leads_failed), 0) AS leads_failed"
                 + " FROM de_enrollment_runs WHERE run_at > now() - interval '24 hours'").fetchOneMap();
-        // whether anything needs attention is health-check's verdict, by the same rules and default limits
-        HealthReport health = new HealthCheck(dsl, Thresholds.DEFAULTS).assess();
+        HealthReport health = new HealthCheck(dsl, limits).assess();
         List<Finding> problems = health.problems();
         List<UUID> named = problems.stream().flatMap(p -> p.client().stream()).map(ClientRef::id).distinct().toList();
         List<Map<String, Object>> attention = dsl.resultQuery("SELECT client_id, client_name, failed_runs_24h,"
                 + " hours_since_success, last_success FROM de_enrollment_health WHERE client_id = ANY({0})"
                 + " ORDER BY failed_runs_24h DESC, hours_since_success DESC NULLS FIRST, client_name",
                 DSL.val(named.toArray(UUID[]::new))).fetchMaps();
-        int stuck = dsl.fetchCount(StuckLeads.idleLongerThan(Thresholds.DEFAULTS.stuckGrace()));
+        int stuck = dsl.fetchCount(StuckLeads.idleLongerThan(limits.stuckGrace()));
         List<String> lines = new ArrayList<>();
         lines.add("Last 24 hours");
         lines.add(String.format("  invocations %s, client runs %s: %s success, %s partial, %s failed, %s running",

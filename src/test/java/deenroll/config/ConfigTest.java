@@ -34,7 +34,7 @@ class ConfigTest {
     @ParameterizedTest
     @ValueSource(strings = {"abc", "-5", "0", "10001", "1.5", "99999999999999999999"})
     void badBatchSizeFromTheEnvironmentNamesTheVariable(String value) {
-        assertThatThrownBy(() -> env("DE_ENROLLMENT_BATCH_SIZE", value).batchSize(null))
+        assertThatThrownBy(() -> env("DE_ENROLLMENT_BATCH_SIZE", value).get(Settings.BATCH_SIZE, null))
                 .isInstanceOf(UsageException.class)
                 .hasMessageStartingWith("DE_ENROLLMENT_BATCH_SIZE")
                 .hasMessageContaining("1 to 10000");
@@ -43,30 +43,30 @@ class ConfigTest {
     @ParameterizedTest
     @ValueSource(strings = {"abc", "-5", "0", "10001"})
     void badBatchSizeOptionNamesTheOption(String value) {
-        assertThatThrownBy(() -> env().batchSize(value))
+        assertThatThrownBy(() -> env().get(Settings.BATCH_SIZE, value))
                 .isInstanceOf(UsageException.class)
                 .hasMessageStartingWith("--batch-size");
     }
 
     @Test
     void batchSizeBoundsAreInclusive() {
-        assertThat(env("DE_ENROLLMENT_BATCH_SIZE", "1").batchSize(null)).isEqualTo(1);
-        assertThat(env("DE_ENROLLMENT_BATCH_SIZE", "10000").batchSize(null)).isEqualTo(10_000);
-        assertThat(env().batchSize("1")).isEqualTo(1);
-        assertThat(env().batchSize("10000")).isEqualTo(10_000);
+        assertThat(env("DE_ENROLLMENT_BATCH_SIZE", "1").get(Settings.BATCH_SIZE, null)).isEqualTo(1);
+        assertThat(env("DE_ENROLLMENT_BATCH_SIZE", "10000").get(Settings.BATCH_SIZE, null)).isEqualTo(10_000);
+        assertThat(env().get(Settings.BATCH_SIZE, "1")).isEqualTo(1);
+        assertThat(env().get(Settings.BATCH_SIZE, "10000")).isEqualTo(10_000);
     }
 
     @Test
     void batchSizeOptionWinsOverEnvironmentWhichWinsOverDefault() {
-        assertThat(env("DE_ENROLLMENT_BATCH_SIZE", "50").batchSize("7")).isEqualTo(7);
-        assertThat(env("DE_ENROLLMENT_BATCH_SIZE", "50").batchSize(null)).isEqualTo(50);
-        assertThat(env().batchSize(null)).isEqualTo(100);
+        assertThat(env("DE_ENROLLMENT_BATCH_SIZE", "50").get(Settings.BATCH_SIZE, "7")).isEqualTo(7);
+        assertThat(env("DE_ENROLLMENT_BATCH_SIZE", "50").get(Settings.BATCH_SIZE, null)).isEqualTo(50);
+        assertThat(env().get(Settings.BATCH_SIZE, null)).isEqualTo(100);
     }
 
     @Test
     void optionIsUsedEvenWhenTheEnvironmentValueIsBad() {
         // the variable is not consulted at all when the option is given
-        assertThat(env("DE_ENROLLMENT_BATCH_SIZE", "abc").batchSize("25")).isEqualTo(25);
+        assertThat(env("DE_ENROLLMENT_BATCH_SIZE", "abc").get(Settings.BATCH_SIZE, "25")).isEqualTo(25);
     }
 
     // ------------------------------------------------------------------ max runtime
@@ -74,17 +74,17 @@ class ConfigTest {
     @ParameterizedTest
     @ValueSource(strings = {"0", "-1", "abc", "4m"})
     void badMaxRuntimeNamesTheVariable(String value) {
-        assertThatThrownBy(() -> env("DE_ENROLLMENT_MAX_RUNTIME", value).maxRuntime(null))
+        assertThatThrownBy(() -> env("DE_ENROLLMENT_MAX_RUNTIME", value).get(Settings.MAX_RUNTIME, null))
                 .isInstanceOf(UsageException.class)
                 .hasMessageStartingWith("DE_ENROLLMENT_MAX_RUNTIME");
     }
 
     @Test
     void maxRuntimeOptionWinsOverEnvironmentWhichWinsOverDefault() {
-        assertThat(env("DE_ENROLLMENT_MAX_RUNTIME", "60000").maxRuntime("1000")).isEqualTo(Duration.ofSeconds(1));
-        assertThat(env("DE_ENROLLMENT_MAX_RUNTIME", "60000").maxRuntime(null)).isEqualTo(Duration.ofMinutes(1));
-        assertThat(env().maxRuntime(null)).isEqualTo(Duration.ofMillis(240_000));
-        assertThatThrownBy(() -> env().maxRuntime("0"))
+        assertThat(env("DE_ENROLLMENT_MAX_RUNTIME", "60000").get(Settings.MAX_RUNTIME, "1000")).isEqualTo(Duration.ofSeconds(1));
+        assertThat(env("DE_ENROLLMENT_MAX_RUNTIME", "60000").get(Settings.MAX_RUNTIME, null)).isEqualTo(Duration.ofMinutes(1));
+        assertThat(env().get(Settings.MAX_RUNTIME, null)).isEqualTo(Duration.ofMillis(240_000));
+        assertThatThrownBy(() -> env().get(Settings.MAX_RUNTIME, "0"))
                 .isInstanceOf(UsageException.class).hasMessageStartingWith("--max-runtime");
     }
 
@@ -95,10 +95,10 @@ class ConfigTest {
         Config c = env("DE_ENROLLMENT_BATCH_SIZE", "", "DE_ENROLLMENT_MAX_RUNTIME", "  ", "LOG_LEVEL", "",
                 "DE_ENROLLMENT_ALERT_WEBHOOK", "", "DATABASE_URL", "", "PGHOST", "pg.internal", "PGUSER", "app");
 
-        assertThat(c.batchSize(null)).isEqualTo(100);
-        assertThat(c.maxRuntime(null)).isEqualTo(Duration.ofMillis(240_000));
-        assertThat(c.logLevel(null)).isEqualTo("info");
-        assertThat(c.alertWebhook(null)).isEmpty();
+        assertThat(c.get(Settings.BATCH_SIZE, null)).isEqualTo(100);
+        assertThat(c.get(Settings.MAX_RUNTIME, null)).isEqualTo(Duration.ofMillis(240_000));
+        assertThat(c.get(Settings.LOG_LEVEL, null)).isEqualTo("info");
+        assertThat(c.get(Settings.ALERT_WEBHOOK, null)).isEmpty();
         // an empty DATABASE_URL falls back to the PG* variables
         assertThat(c.database(null).jdbcUrl()).isEqualTo("jdbc:postgresql://pg.internal:5432/app");
     }
@@ -133,17 +133,17 @@ class ConfigTest {
     @Test
     void logLevelAcceptsTheFiveLevelsInAnyCase() {
         for (String level : new String[] {"error", "warn", "info", "debug", "trace"}) {
-            assertThat(env("LOG_LEVEL", level.toUpperCase()).logLevel(null)).isEqualTo(level);
+            assertThat(env("LOG_LEVEL", level.toUpperCase()).get(Settings.LOG_LEVEL, null)).isEqualTo(level);
         }
-        assertThat(env("LOG_LEVEL", "warn").logLevel("debug")).isEqualTo("debug");
-        assertThat(env().logLevel(null)).isEqualTo("info");
+        assertThat(env("LOG_LEVEL", "warn").get(Settings.LOG_LEVEL, "debug")).isEqualTo("debug");
+        assertThat(env().get(Settings.LOG_LEVEL, null)).isEqualTo("info");
     }
 
     @Test
     void unknownLogLevelNamesItsSource() {
-        assertThatThrownBy(() -> env("LOG_LEVEL", "verbose").logLevel(null))
+        assertThatThrownBy(() -> env("LOG_LEVEL", "verbose").get(Settings.LOG_LEVEL, null))
                 .isInstanceOf(UsageException.class).hasMessageStartingWith("LOG_LEVEL");
-        assertThatThrownBy(() -> env().logLevel("loud"))
+        assertThatThrownBy(() -> env().get(Settings.LOG_LEVEL, "loud"))
                 .isInstanceOf(UsageException.class).hasMessageStartingWith("--log-level");
     }
 
@@ -151,12 +151,12 @@ class ConfigTest {
 
     @Test
     void alertWebhookAcceptsHttpAndHttps() {
-        assertThat(env("DE_ENROLLMENT_ALERT_WEBHOOK", "https://hooks.example.com/T/" + TOKEN).alertWebhook(null))
+        assertThat(env("DE_ENROLLMENT_ALERT_WEBHOOK", "https://hooks.example.com/T/" + TOKEN).get(Settings.ALERT_WEBHOOK, null))
                 .contains(URI.create("https://hooks.example.com/T/" + TOKEN));
-        assertThat(env().alertWebhook("http://127.0.0.1:8080/alerts"))
+        assertThat(env().get(Settings.ALERT_WEBHOOK, "http://127.0.0.1:8080/alerts"))
                 .contains(URI.create("http://127.0.0.1:8080/alerts"));
         assertThat(env("DE_ENROLLMENT_ALERT_WEBHOOK", "https://from-env.example.com/a")
-                .alertWebhook("https://from-option.example.com/b"))
+                .get(Settings.ALERT_WEBHOOK, "https://from-option.example.com/b"))
                 .contains(URI.create("https://from-option.example.com/b"));
     }
 
@@ -169,8 +169,8 @@ class ConfigTest {
             "file:///etc/" + TOKEN})
     void alertWebhookMustBeHttpAndTheMessageNeverEchoesTheUrl(String url) {
         UsageException fromEnv = catchThrowableOfType(UsageException.class,
-                () -> env("DE_ENROLLMENT_ALERT_WEBHOOK", url).alertWebhook(null));
-        UsageException fromOption = catchThrowableOfType(UsageException.class, () -> env().alertWebhook(url));
+                () -> env("DE_ENROLLMENT_ALERT_WEBHOOK", url).get(Settings.ALERT_WEBHOOK, null));
+        UsageException fromOption = catchThrowableOfType(UsageException.class, () -> env().get(Settings.ALERT_WEBHOOK, url));
 
         assertThat(fromEnv).isNotNull();
         assertThat(fromEnv.getMessage()).startsWith("DE_ENROLLMENT_ALERT_WEBHOOK").doesNotContain(TOKEN);

@@ -52,6 +52,33 @@ class RangeTest {
     }
 
     @Test
+    void refusesANumberTooLargeToHoldRatherThanTakingItForNoEnd() {
+        // 309 digits and more parse as Infinity: "alert above Infinity" would never alert
+        String huge = "1" + "0".repeat(400);
+        for (String text : new String[] {huge, huge + ":", "5:" + huge, "@" + huge + ":" + huge}) {
+            assertThatThrownBy(() -> Range.parse(text)).as(text).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("too large");
+        }
+        assertThat(Range.parse("1" + "0".repeat(300)).end()).isFinite();
+    }
+
+    @Test
+    void aMeasureRefusesRangesItCannotMeanAndKeepsTheRealOnes() {
+        assertThat(Measure.PEAK_MEMORY.refusal(Range.parse("0"))).isPresent();
+        assertThat(Measure.HOURS_SINCE_LAST_RUN.refusal(Range.parse("~:0"))).isPresent();
+        assertThat(Measure.SUCCESS_RATE.refusal(Range.parse("101:"))).isPresent();
+        assertThat(Measure.STUCK_LEADS.refusal(Range.parse("-1:10"))).isPresent();
+        // any stuck lead, any failed run, any pause: 0 is a real limit of a count
+        assertThat(Measure.STUCK_LEADS.refusal(Range.parse("0"))).isEmpty();
+        assertThat(Measure.FAILED_RUNS.refusal(Range.parse("0"))).isEmpty();
+        assertThat(Measure.PAUSED_HOURS.refusal(Range.parse("0"))).isEmpty();
+        for (Measure m : Measure.values()) {
+            m.defaults().warning().ifPresent(r -> assertThat(m.refusal(r)).as("%s default", m).isEmpty());
+            m.defaults().critical().ifPresent(r -> assertThat(m.refusal(r)).as("%s default", m).isEmpty());
+        }
+    }
+
+    @Test
     void theSopsWordsForEachShape() {
         assertThat(Range.parse("100").describe("")).isEqualTo("above 100");
         assertThat(Range.parse("95:").describe("%")).isEqualTo("below 95%");
