@@ -3,6 +3,7 @@ package deenroll.cli;
 import deenroll.config.UsageException;
 import deenroll.db.DatabaseUnavailableException;
 import deenroll.db.DbErrors;
+import deenroll.db.IndexBuildFailedException;
 
 /** Exit codes of `run` and the other commands (DESIGN §2); health-check uses the Nagios ones. */
 public final class ExitCode {
@@ -22,7 +23,7 @@ public final class ExitCode {
 
     /** The one line that says why: our own messages as they are, anything else as its database error. */
     static String message(Exception e) {
-        return e instanceof UsageException || e instanceof DatabaseUnavailableException
+        return e instanceof UsageException || e instanceof DatabaseUnavailableException || e instanceof IndexBuildFailedException
                 ? e.getMessage() : DbErrors.describe(e);
     }
 

@@ -18,11 +18,14 @@ import java.util.concurrent.Callable;
         description = {"Apply the database migrations (Flyway). On the platform's existing database, baseline at version 18 first.",
                 "Each migration waits at most --lock-timeout for a lock on a table: behind a long transaction it gives up "
                         + "(exit 1) rather than block every query on the table while it waits; it is then rolled back whole, "
-                        + "and running `migrate` again, once the transaction is over, continues where it stopped."},
+                        + "and running `migrate` again, once the transaction is over, continues where it stopped.",
+                "An index on a host table is built CONCURRENTLY before its migration: host reads and writes continue, "
+                        + "and the build waits (without limit) for the transactions open in the database to end. "
+                        + "One an interrupted build left invalid is dropped and built again."},
         footerHeading = "%nExample:%n",
         footer = {"  DATABASE_URL=postgres://deenroll@db:5432/app deenroll migrate"},
         exitCodeListHeading = "%nExit codes:%n",
-        exitCodeList = {"0:the schema is at the latest version", "1:a migration failed or hit --lock-timeout (its transaction rolled back; run migrate again)",
+        exitCodeList = {"0:the schema is at the latest version", "1:a migration failed or hit --lock-timeout (its transaction rolled back; run migrate again), or an index build failed",
                 "2:usage error", "4:database unreachable, or not the platform's database"})
 final class MigrateCommand implements Callable<Integer> {
 

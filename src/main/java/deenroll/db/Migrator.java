@@ -7,6 +7,7 @@ import org.jooq.DSLContext;
 import javax.sql.DataSource;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -14,6 +15,10 @@ import java.util.List;
  * tool: when it holds the host tables but no Flyway history, Flyway records a
  * baseline at version 18 ("the host schema") and applies 19 onwards. Every
  * migration waits at most {@code lockTimeout} for a lock ({@link LockTimeout}).
+ * An index on a host table is built concurrently before its migration
+ * ({@link HostIndexes}): Flyway applies the migrations up to the one before
+ * it, the index is built (or an invalid one rebuilt), then Flyway applies the
+ * rest, and the migration's own {@code CREATE INDEX IF NOT EXISTS} finds it.
  */
 public final class Migrator {
 
@@ -56,16 +61,46 @@ public final class Migrator {
             throw new DatabaseUnavailableException("the host tables " + String.join(", ", missing)
                     + " do not exist here: deenroll migrates the campaign platform's database, it does not create it");
         }
-        return flyway().migrate();
+        HostIndexes indexes = new HostIndexes(dataSource, catalog);
+        MigrateResult result = null;
+        for (HostIndex index : HostIndex.ALL) {
+            if (pending(index.version())) {
+                result = followedBy(result, flyway(String.valueOf(index.version() - 1)).migrate());
+            }
+            indexes.ensure(index);
+        }
+        return followedBy(result, flyway("latest").migrate());
     }
 
-    Flyway flyway() {
+    private boolean pending(int version) {
+        return Arrays.stream(flyway("latest").info().pending())
+                .anyMatch(m -> m.getVersion() != null && m.getVersion().getVersion().equals(String.valueOf(version)));
+    }
+
+    /** One result for migrations applied in two steps, as if in one. */
+    private static MigrateResult followedBy(MigrateResult first, MigrateResult then) {
+        if (first == null || first.migrationsExecuted == 0) {
+            return then;
+        }
+        then.initialSchemaVersion = first.initialSchemaVersion;
+        then.migrations.addAll(0, first.migrations);
+        then.migrationsExecuted += first.migrationsExecuted;
+        then.warnings.addAll(0, first.warnings);
+        if (then.targetSchemaVersion == null) {
+            then.targetSchemaVersion = first.targetSchemaVersion;
+        }
+        return then;
+    }
+
+    /** Flyway as `migrate` runs it, applying up to {@code target}: a version, or "latest". */
+    Flyway flyway(String target) {
         return Flyway.configure()
                 .dataSource(dataSource)
                 .locations("classpath:db/migration")
                 .baselineOnMigrate(true)
                 .baselineVersion(BASELINE_VERSION)
                 .baselineDescription("host schema before deenroll")
+                .target(target)
                 .loggers("slf4j")
                 .callbacks(new LockTimeout(lockTimeout))
                 .load();

@@ -56,7 +56,9 @@ public final class Verify {
         List<String> missing = missingSchema();
         json.put("schemaMissing", missing);
         if (!missing.isEmpty()) {
-            problems.add("schema incomplete, missing: " + String.join(", ", missing) + " (run `deenroll migrate`)");
+            String problem = "schema incomplete, missing: " + String.join(", ", missing) + " (run `deenroll migrate`)";
+            lines.add("❌ " + problem);
+            problems.add(problem);
             return finish(lines, json, problems);
         }
         lines.add("✅ schema present: tables, columns, view, functions, indexes");
@@ -161,7 +163,9 @@ public final class Verify {
             columns.stream().filter(c -> !present.contains(c)).forEach(c -> missing.add(table + "." + c));
         });
         FUNCTIONS.stream().filter(f -> !catalog.functionExists(f)).forEach(missing::add);
-        INDEXES.stream().filter(i -> !catalog.relationExists(i)).forEach(i -> missing.add("index " + i));
+        INDEXES.stream().filter(i -> !catalog.indexValid(i))
+                // an interrupted concurrent build leaves an index no query uses; `migrate` rebuilds it
+                .forEach(i -> missing.add("index " + i + (catalog.relationExists(i) ? " (invalid)" : "")));
         return missing;
     }
 }
