@@ -2,6 +2,7 @@ package deenroll.health;
 
 import deenroll.control.Pause;
 import deenroll.control.Pauses;
+import deenroll.db.ReportReads;
 import deenroll.db.schema.tables.records.DeEnrollmentHealthRecord;
 import deenroll.engine.AbandonedRun;
 import deenroll.engine.Runs;
@@ -65,6 +66,10 @@ public final class HealthCheck {
     }
 
     private HealthReport judge(int abandonedClosed, Optional<Finding> abandoned) {
+        return ReportReads.inOneTransaction(dsl, tx -> new HealthCheck(tx, limits).rules(abandonedClosed, abandoned));
+    }
+
+    private HealthReport rules(int abandonedClosed, Optional<Finding> abandoned) {
         OffsetDateTime now = dsl.fetchValue(DSL.currentOffsetDateTime());
         List<Finding> findings = new ArrayList<>();
         Optional<Pause> pause = new Pauses(dsl).current();
@@ -215,7 +220,7 @@ public final class HealthCheck {
 
     /** Eligible leads idle longer than the grace period (DESIGN §3 "stuck"). */
     public int stuckLeads() {
-        return dsl.fetchCount(StuckLeads.idleLongerThan(limits.stuckGrace()));
+        return ReportReads.inOneTransaction(dsl, tx -> tx.fetchCount(StuckLeads.idleLongerThan(limits.stuckGrace())));
     }
 
     private Finding stuckFinding(int stuck) {

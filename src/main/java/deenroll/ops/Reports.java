@@ -1,6 +1,7 @@
 package deenroll.ops;
 
 import deenroll.config.UsageException;
+import deenroll.db.ReportReads;
 import deenroll.health.ClientRef;
 import deenroll.health.Finding;
 import deenroll.health.HealthCheck;
@@ -31,6 +32,10 @@ public final class Reports {
 
     /** The morning check; what needs attention is health-check's verdict by {@code limits}, health-check's own. */
     public OpsReport daily(Thresholds limits) {
+        return ReportReads.inOneTransaction(dsl, tx -> new Reports(tx).dailyReads(limits));
+    }
+
+    private OpsReport dailyReads(Thresholds limits) {
         Map<String, Object> runs = dsl.resultQuery("SELECT count(*) AS runs, count(DISTINCT invocation_id) AS invocations,"
                 + " count(*) FILTER (WHERE status = 'success') AS successes,"
                 + " count(*) FILTER (WHERE status = 'failed') AS failures,"
@@ -42,7 +47,8 @@ public final class Reports {
         HealthReport health = new HealthCheck(dsl, limits).assess();
         List<Finding> problems = health.problems();
         List<UUID> named = problems.stream().flatMap(p -> p.client().stream()).map(ClientRef::id).distinct().toList();
-        List<Map<String, Object>> attention = dsl.resultQuery("SELECT client_id, client_name, failed_runs_24h,"
+        // the view reads every client's last day; with no client named there is nothing to read it for
+        List<Map<String, Object>> attention = named.isEmpty() ? List.of() : dsl.resultQuery("SELECT client_id, client_name, failed_runs_24h,"
                 + " hours_since_success, last_success FROM de_enrollment_health WHERE client_id = ANY({0})"
                 + " ORDER BY failed_runs_24h DESC, hours_since_success DESC NULLS FIRST, client_name",
                 DSL.val(named.toArray(UUID[]::new))).fetchMaps();
@@ -69,12 +75,18 @@ public final class Reports {
     }
 
     public OpsReport weekly() {
-        List<Map<String, Object>> days = dsl.resultQuery("SELECT to_char(date_trunc('day', run_at), 'YYYY-MM-DD') AS day,"
+        return ReportReads.inOneTransaction(dsl, tx -> new Reports(tx).weeklyReads());
+    }
+
+    private OpsReport weeklyReads() {
+        // grouped by the day as a timestamp, formatted after: sorting a week of runs by a text key spilled to disk
+        List<Map<String, Object>> days = dsl.resultQuery("SELECT to_char(d.day, 'YYYY-MM-DD') AS day, d.runs, d.successes,"
+                + " d.failures, d.processed, d.avg_duration_ms FROM (SELECT date_trunc('day', run_at) AS day,"
                 + " count(*) AS runs, count(*) FILTER (WHERE status = 'success') AS successes,"
                 + " count(*) FILTER (WHERE status = 'failed') AS failures,"
                 + " coalesce(sum(leads_de_enrolled), 0) AS processed, round(avg(duration_ms)) AS avg_duration_ms"
                 + " FROM de_enrollment_runs WHERE run_at > now() - interval '7 days'"
-                + " GROUP BY 1 ORDER BY 1").fetchMaps();
+                + " GROUP BY 1) AS d ORDER BY d.day").fetchMaps();
         List<Map<String, Object>> sizes = dsl.resultQuery("SELECT relname AS table, pg_size_pretty(pg_total_relation_size(relid)) AS size,"
                 + " n_live_tup AS rows FROM pg_stat_user_tables WHERE relname IN"
                 + " ('leads', 'campaigns', 'de_enrollment_runs', 'de_enrollment_lead_log', 'de_enrollment_runs_archive')"

@@ -1,6 +1,7 @@
 package deenroll.ops;
 
 import deenroll.db.Catalog;
+import deenroll.db.ReportReads;
 import deenroll.health.StuckLeads;
 import org.jooq.DSLContext;
 import org.jooq.Record;
@@ -49,6 +50,10 @@ public final class Verify {
     }
 
     public OpsReport run() {
+        return ReportReads.inOneTransaction(dsl, tx -> new Verify(tx, stuckGrace).checks());
+    }
+
+    private OpsReport checks() {
         List<String> lines = new ArrayList<>();
         Map<String, Object> json = new LinkedHashMap<>();
         List<String> problems = new ArrayList<>();

@@ -135,7 +135,8 @@ public class DeEnrollmentHealth extends TableImpl<DeEnrollmentHealthRecord> {
           ls.last_success,
           round((EXTRACT(epoch FROM (now() - ls.last_success)) / (3600)::numeric), 2) AS hours_since_success
          FROM (((clients cl
-           LEFT JOIN LATERAL ( SELECT count(*) AS total_runs_24h,
+           LEFT JOIN ( SELECT r.client_id,
+                  count(*) AS total_runs_24h,
                   count(*) FILTER (WHERE (r.status = 'success'::text)) AS successful_runs_24h,
                   count(*) FILTER (WHERE (r.status = 'partial'::text)) AS partial_runs_24h,
                   count(*) FILTER (WHERE (r.status = 'failed'::text)) AS failed_runs_24h,
@@ -143,7 +144,8 @@ public class DeEnrollmentHealth extends TableImpl<DeEnrollmentHealthRecord> {
                   (round(avg(r.duration_ms)))::integer AS avg_duration_ms,
                   max(r.peak_memory_mb) AS max_peak_memory_mb
                  FROM de_enrollment_runs r
-                WHERE ((r.client_id = cl.id) AND (r.run_at > (now() - '24:00:00'::interval)))) d ON (true))
+                WHERE (r.run_at > (now() - '24:00:00'::interval))
+                GROUP BY r.client_id) d ON ((d.client_id = cl.id)))
            LEFT JOIN LATERAL ( SELECT max(r.run_at) AS last_run_at
                  FROM de_enrollment_runs r
                 WHERE (r.client_id = cl.id)) lr ON (true))
