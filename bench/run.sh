@@ -2,7 +2,7 @@
 # bench/run.sh DATASET [REPS] : deenroll against the physical floor, on one
 # PostgreSQL and the same generated data (docs/performance.md).
 #
-#   DATASET  S (default) | L | Idle | Idle3M | tiny
+#   DATASET  S (default) | L | Idle | Idle2k | Idle3M | tiny
 #   REPS     fresh copies per variant (default 3); variants are interleaved:
 #            rep 1 = floor, batched, deenroll; rep 2 = ...
 #
@@ -66,10 +66,12 @@ case $ds in
   S)      gv=(-v clients=50  -v campaigns_per_client=4 -v leads_per_campaign=500  -v messages=5 -v completed_pct=50) ;;
   L)      gv=(-v clients=200 -v campaigns_per_client=5 -v leads_per_campaign=1000 -v messages=5 -v completed_pct=50) ;;
   Idle)   gv=(-v clients=200 -v campaigns_per_client=5 -v leads_per_campaign=1000 -v messages=5 -v completed_pct=0.1) ;;
+  # 10x the clients of Idle, about the same leads and the same number eligible: the cost of a client
+  Idle2k) gv=(-v clients=2000 -v campaigns_per_client=2 -v leads_per_campaign=250 -v messages=5 -v completed_pct=0.1) ;;
   # 3x the leads of Idle, about the same number eligible (0.1 % / 3)
   Idle3M) gv=(-v clients=200 -v campaigns_per_client=5 -v leads_per_campaign=3000 -v messages=5 -v completed_pct=0.0333) ;;
   tiny)   gv=(-v clients=3   -v campaigns_per_client=40 -v leads_per_campaign=50  -v messages=5 -v completed_pct=50) ;;
-  *) echo "unknown dataset $ds (S | L | Idle | Idle3M | tiny)" >&2; exit 2 ;;
+  *) echo "unknown dataset $ds (S | L | Idle | Idle2k | Idle3M | tiny)" >&2; exit 2 ;;
 esac
 default_variants="floor batched deenroll"; [ "$ds" = Idle3M ] && default_variants="deenroll"
 variants=${VARIANTS:-$default_variants}

@@ -3,8 +3,10 @@
 
 CREATE OR REPLACE FUNCTION public.de_enrollment_finish_run(p_run_id uuid, p_status text, p_error text, p_peak_memory_mb integer)
  RETURNS SETOF de_enrollment_runs
- LANGUAGE sql
+ LANGUAGE plpgsql
 AS $function$
+BEGIN
+  RETURN QUERY
   UPDATE de_enrollment_runs AS r
   SET status         = CASE WHEN r.leads_failed > 0 AND r.leads_de_enrolled = 0 THEN 'failed' ELSE p_status END,
       finished_at    = clock_timestamp(),
@@ -23,5 +25,6 @@ AS $function$
       peak_memory_mb = p_peak_memory_mb
   WHERE r.id = p_run_id
     AND r.status = 'running'
-  RETURNING r.*
+  RETURNING r.*;
+END
 $function$;

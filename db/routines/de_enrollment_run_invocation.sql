@@ -23,54 +23,106 @@ DECLARE
   v_pid          integer;
   v_stop         boolean;
   v_status       text;
+  v_take         integer;
   v_evaluated    integer;
   v_done         boolean;
   v_error        text;
+  v_again        boolean;
   v_after_c      uuid;
   v_after_p      integer;
   v_after_l      uuid;
+  v_from_c       uuid;
+  v_from_p       integer;
+  v_from_l       uuid;
   v_last         boolean;
+  v_looked       boolean := false;
+  -- the open transaction: leads it evaluated, clients it worked on
+  v_tx_leads     integer := 0;
+  v_tx_clients   integer := 0;
 BEGIN
   LOOP
-    -- JIT off: its cost estimates make it compile these small statements for
-    -- nothing (set per transaction, which a pooler allows).
-    PERFORM de_enrollment_lock_invocation(p_invocation_id), set_config('jit', 'off', true);
-    -- Statements of their own, after the lock: their snapshots see what the
-    -- previous holder committed. Every client before the larger of the row's
-    -- position and this call's own is done.
-    SELECT i.status, i.position, i.deferred,
-           CASE WHEN i.position > v_position THEN i.after_campaign ELSE v_after_c END,
-           CASE WHEN i.position > v_position THEN i.after_position ELSE v_after_p END,
-           CASE WHEN i.position > v_position THEN i.after_lead ELSE v_after_l END,
-           NOT i.ignore_pause AND EXISTS (SELECT 1 FROM de_enrollment_pauses AS p WHERE p.resumed_at IS NULL)
-    INTO v_inv_status, v_row_position, v_row_deferred, v_after_c, v_after_p, v_after_l, v_stop
-    FROM de_enrollment_invocations AS i
-    WHERE i.id = p_invocation_id;
-    IF NOT FOUND THEN
-      RAISE EXCEPTION 'no invocation %', p_invocation_id USING ERRCODE = 'no_data_found';
-    END IF;
-    IF v_client_ids IS NULL OR v_row_deferred <> v_deferred THEN
-      -- The clients in order: read once a call, and again after a deferral
-      -- (the only change to them), so a batch never reads the whole list.
-      SELECT i.client_ids, i.run_ids, cardinality(i.client_ids), i.deferred,
-             i.run_type, i.batch_size, i.budget_ms, i.host, i.pid
-      INTO v_client_ids, v_run_ids, v_clients, v_deferred, v_run_type, v_batch_size, v_budget_ms, v_host, v_pid
+    IF v_tx_clients = 0 THEN
+      -- A transaction begins. JIT off: its cost estimates make it compile these
+      -- small statements for nothing (set per transaction, which a pooler allows).
+      PERFORM de_enrollment_lock_invocation(p_invocation_id), set_config('jit', 'off', true);
+      -- Statements of their own, after the lock: their snapshots see what the
+      -- previous holder committed. Every client before the larger of the row's
+      -- position and this call's own is done.
+      SELECT i.status, i.position, i.deferred,
+             CASE WHEN i.position > v_position THEN i.after_campaign ELSE v_after_c END,
+             CASE WHEN i.position > v_position THEN i.after_position ELSE v_after_p END,
+             CASE WHEN i.position > v_position THEN i.after_lead ELSE v_after_l END,
+             NOT i.ignore_pause AND EXISTS (SELECT 1 FROM de_enrollment_pauses AS p WHERE p.resumed_at IS NULL)
+      INTO v_inv_status, v_row_position, v_row_deferred, v_after_c, v_after_p, v_after_l, v_stop
       FROM de_enrollment_invocations AS i
       WHERE i.id = p_invocation_id;
+      IF NOT FOUND THEN
+        RAISE EXCEPTION 'no invocation %', p_invocation_id USING ERRCODE = 'no_data_found';
+      END IF;
+      IF v_client_ids IS NULL OR v_row_deferred <> v_deferred THEN
+        -- The clients in order: read once a call, and again after a deferral
+        -- (the only change to them), so a batch never reads the whole list.
+        SELECT i.client_ids, i.run_ids, cardinality(i.client_ids), i.deferred,
+               i.run_type, i.batch_size, i.budget_ms, i.host, i.pid
+        INTO v_client_ids, v_run_ids, v_clients, v_deferred, v_run_type, v_batch_size, v_budget_ms, v_host, v_pid
+        FROM de_enrollment_invocations AS i
+        WHERE i.id = p_invocation_id;
+      END IF;
+      v_position := greatest(v_row_position, v_position);
+      IF v_inv_status <> 'running' THEN
+        io_state := 'closed';
+        RETURN;
+      END IF;
+      IF v_position > v_clients THEN
+        io_state := 'done';
+        RETURN;
+      END IF;
+      IF v_stop THEN
+        io_state := 'paused';
+        RETURN;
+      END IF;
+      IF NOT v_looked THEN
+        v_looked := true;
+        IF v_position = 1 AND v_row_deferred = 0
+           AND NOT EXISTS (SELECT 1 FROM de_enrollment_runs AS r WHERE r.invocation_id = p_invocation_id) THEN
+          -- The invocation's first look (0030): every client at once, in one
+          -- statement. The clients with no eligible lead get their run closed
+          -- 'success' with 0 leads, come first in the list, and the row's
+          -- position starts after them; the others are left for the batches.
+          -- A retried first call whose look was committed finds runs: no second look.
+          WITH c AS MATERIALIZED (
+            SELECT u.client_id, u.run_id, u.ord,
+                   EXISTS (SELECT 1 FROM de_enrollment_eligible_leads AS e WHERE e.client_id = u.client_id) AS has_work
+            FROM unnest(v_client_ids, v_run_ids) WITH ORDINALITY AS u(client_id, run_id, ord)
+          ),
+          idle AS (
+            INSERT INTO de_enrollment_runs (id, invocation_id, client_id, run_type, status, budget_ms, host, pid,
+                                            finished_at, duration_ms)
+            SELECT c.run_id, p_invocation_id, c.client_id, v_run_type, 'success', v_budget_ms, v_host, v_pid,
+                   clock_timestamp(), greatest(0, round(extract(epoch FROM clock_timestamp() - now()) * 1000))::integer
+            FROM c
+            WHERE NOT c.has_work
+            ORDER BY c.ord
+            RETURNING 1
+          )
+          UPDATE de_enrollment_invocations AS i
+          SET client_ids = o.client_ids, run_ids = o.run_ids, position = o.position
+          FROM (SELECT array_agg(c.client_id ORDER BY c.has_work, c.ord) AS client_ids,
+                       array_agg(c.run_id ORDER BY c.has_work, c.ord) AS run_ids,
+                       1 + count(*) FILTER (WHERE NOT c.has_work) AS position
+                FROM c) AS o
+          WHERE i.id = p_invocation_id
+            AND EXISTS (SELECT 1 FROM idle);
+          IF FOUND THEN
+            COMMIT;
+            v_client_ids := NULL;
+            CONTINUE;
+          END IF;
+        END IF;
+      END IF;
     END IF;
-    v_position := greatest(v_row_position, v_position);
-    IF v_inv_status <> 'running' THEN
-      io_state := 'closed';
-      RETURN;
-    END IF;
-    IF v_position > v_clients THEN
-      io_state := 'done';
-      RETURN;
-    END IF;
-    IF v_stop THEN
-      io_state := 'paused';
-      RETURN;
-    END IF;
+    -- (a transaction that goes on with the next client holds the lock still,
+    -- so nobody closed the invocation meanwhile; a pause waits for its COMMIT)
     v_client := v_client_ids[v_position];
     v_run := v_run_ids[v_position];
     SELECT r.status INTO v_status FROM de_enrollment_runs AS r WHERE r.id = v_run;
@@ -81,8 +133,9 @@ BEGIN
                        WHERE o.client_id = v_client AND o.status = 'running'
                          AND o.invocation_id IS DISTINCT FROM p_invocation_id)) THEN
       -- Another invocation is on this client (0026): it goes to the end of the
-      -- list. Committed on its own, so the row never points at a client that
-      -- a rolled-back batch had moved.
+      -- list. Committed with the clients this transaction finished before it
+      -- and nothing else, so the row never points at a client that a
+      -- rolled-back batch had moved.
       UPDATE de_enrollment_invocations AS i
       SET client_ids = i.client_ids[:v_position - 1] || i.client_ids[v_position + 1:] || v_client,
           run_ids    = i.run_ids[:v_position - 1] || i.run_ids[v_position + 1:] || v_run,
@@ -91,17 +144,26 @@ BEGIN
           after_campaign = NULL, after_position = NULL, after_lead = NULL
       WHERE i.id = p_invocation_id;
       COMMIT;
+      v_tx_leads := 0;
+      v_tx_clients := 0;
       v_after_c := NULL;
       v_after_p := NULL;
       v_after_l := NULL;
       CONTINUE;
     END IF;
 
+    v_again := false;
     IF v_status IS NOT NULL AND v_status <> 'running' THEN
       -- closed by a call that then failed transiently: nothing left to do here
       v_done := true;
     ELSE
       v_error := NULL;
+      v_evaluated := 0;
+      v_from_c := v_after_c;
+      v_from_p := v_after_p;
+      v_from_l := v_after_l;
+      -- what is left of this transaction's batch size
+      v_take := v_batch_size - v_tx_leads;
       BEGIN
         IF v_status IS NULL THEN
           PERFORM de_enrollment_start_run(v_run, p_invocation_id, v_client, v_run_type, v_budget_ms, v_host, v_pid);
@@ -109,7 +171,7 @@ BEGIN
 
         WITH picked AS MATERIALIZED (
           SELECT g.lead_id, g.campaign_id, g.message_position
-          FROM get_leads_for_de_enrollment(v_client, v_batch_size, v_run, v_after_c, v_after_p, v_after_l) AS g
+          FROM get_leads_for_de_enrollment(v_client, v_take, v_run, v_after_c, v_after_p, v_after_l) AS g
         ),
         batch AS (
           SELECT b.leads_evaluated
@@ -128,22 +190,39 @@ BEGIN
         FROM batch LEFT JOIN last ON true;
 
         -- fewer than asked: the walk reached the end of the client's campaigns
-        v_done := v_evaluated < v_batch_size;
+        v_done := v_evaluated < v_take;
         IF v_done THEN
           PERFORM de_enrollment_finish_run(v_run, 'success', NULL, p_peak_memory_mb);
         END IF;
       EXCEPTION
         WHEN OTHERS THEN
           IF de_enrollment_retryable(SQLSTATE) THEN
-            RAISE;
+            IF v_tx_clients = 0 THEN
+              RAISE;
+            END IF;
+            -- not this transaction's first client: commit the ones before it,
+            -- then try it again as the first (its batch was rolled back)
+            v_again := true;
+          ELSE
+            v_error := left(SQLSTATE || ': ' || SQLERRM, 2000);
           END IF;
-          v_error := left(SQLSTATE || ': ' || SQLERRM, 2000);
       END;
-      IF v_error IS NOT NULL THEN
+      IF v_again THEN
+        v_done := false;
+        v_evaluated := 0;
+        v_after_c := v_from_c;
+        v_after_p := v_from_p;
+        v_after_l := v_from_l;
+      ELSIF v_error IS NOT NULL THEN
         -- the failed batch took its run row with it when it was the first
         PERFORM de_enrollment_start_run(v_run, p_invocation_id, v_client, v_run_type, v_budget_ms, v_host, v_pid);
         PERFORM de_enrollment_finish_run(v_run, 'failed', v_error, p_peak_memory_mb);
+        v_evaluated := 0;
         v_done := true;
+      END IF;
+      IF NOT v_again THEN
+        v_tx_leads := v_tx_leads + v_evaluated;
+        v_tx_clients := v_tx_clients + 1;
       END IF;
     END IF;
 
@@ -154,15 +233,20 @@ BEGIN
       v_after_l := NULL;
     END IF;
     v_last := v_position > v_clients OR clock_timestamp() >= v_slice_end;
-    IF v_last THEN
-      -- the call's last batch leaves where it stands in the row, for the next call
-      UPDATE de_enrollment_invocations AS i
-      SET position = v_position, after_campaign = v_after_c, after_position = v_after_p, after_lead = v_after_l
-      WHERE i.id = p_invocation_id
-        AND i.position <= v_position;
+    -- a client whose walk goes on (its batch took all that was left) has the next transaction
+    IF v_last OR v_again OR NOT v_done OR v_tx_leads >= v_batch_size OR v_tx_clients >= 30 THEN
+      IF v_last THEN
+        -- the call's last transaction leaves where it stands in the row, for the next call
+        UPDATE de_enrollment_invocations AS i
+        SET position = v_position, after_campaign = v_after_c, after_position = v_after_p, after_lead = v_after_l
+        WHERE i.id = p_invocation_id
+          AND i.position <= v_position;
+      END IF;
+      COMMIT;
+      v_tx_leads := 0;
+      v_tx_clients := 0;
+      EXIT WHEN v_last;
     END IF;
-    COMMIT;
-    EXIT WHEN v_last;
   END LOOP;
   io_state := CASE WHEN v_position > v_clients THEN 'done' ELSE 'working' END;
 END

@@ -4,7 +4,9 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import deenroll.db.schema.tables.records.DeEnrollmentRunsRecord;
+import org.jooq.Condition;
 import org.jooq.DSLContext;
+import org.jooq.Field;
 import org.jooq.impl.DSL;
 
 import java.io.IOException;
@@ -52,15 +54,24 @@ public final class Runs {
     Map<UUID, String> names(Collection<UUID> clientIds) {
         return dsl.select(CLIENTS.ID, CLIENTS.NAME)
                 .from(CLIENTS)
-                .where(CLIENTS.ID.eq(DSL.any(clientIds.toArray(UUID[]::new))))
+                .where(among(CLIENTS.ID, clientIds))
                 .fetchMap(CLIENTS.ID, CLIENTS.NAME);
     }
 
     /** The run rows with these ids, by id. */
     Map<UUID, DeEnrollmentRunsRecord> rows(Collection<UUID> runIds) {
         return dsl.selectFrom(DE_ENROLLMENT_RUNS)
-                .where(DE_ENROLLMENT_RUNS.ID.eq(DSL.any(runIds.toArray(UUID[]::new))))
+                .where(among(DE_ENROLLMENT_RUNS.ID, runIds))
                 .fetchMap(DE_ENROLLMENT_RUNS.ID);
+    }
+
+    /**
+     * {@code field} is one of {@code ids}, the array sent once and unnested once. Not {@code = ANY(cast(? as uuid[]))}:
+     * jOOQ sends the array as text, and a cast from text is not folded into a constant, so PostgreSQL parsed the
+     * whole array again for every row it compared (2,000 clients: 2,000 x 2,000 uuids, seconds of the report).
+     */
+    private static Condition among(Field<UUID> field, Collection<UUID> ids) {
+        return field.in(DSL.select(DSL.field("unnest({0})", UUID.class, DSL.val(ids.toArray(UUID[]::new)))));
     }
 
     /** The run as the engine reports it: what its row says. */
@@ -78,7 +89,7 @@ public final class Runs {
         }
         return new HashSet<>(dsl.selectDistinct(DE_ENROLLMENT_ELIGIBLE_LEADS.CLIENT_ID)
                 .from(DE_ENROLLMENT_ELIGIBLE_LEADS)
-                .where(DE_ENROLLMENT_ELIGIBLE_LEADS.CLIENT_ID.eq(DSL.any(clientIds.toArray(UUID[]::new))))
+                .where(among(DE_ENROLLMENT_ELIGIBLE_LEADS.CLIENT_ID, clientIds))
                 .fetch(DE_ENROLLMENT_ELIGIBLE_LEADS.CLIENT_ID));
     }
 

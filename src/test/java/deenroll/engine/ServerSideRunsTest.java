@@ -431,8 +431,12 @@ class ServerSideRunsTest {
 
             assertThat(call(dsl, INVOCATION, 60_000)).isEqualTo("done");
 
+            // 0030: a transaction with room left goes on with the next client, so Client 2's first batch (5 leads)
+            // shares Client 1's last transaction, and its walk of 25 ends with an empty batch, which Client 3's
+            // first one follows in the same transaction: 3 + 4 + 3 batches in 8 transactions
             assertThat(Query.value(dsl, Integer.class, "SELECT sum(batches)::int FROM de_enrollment_runs"
-                    + " WHERE invocation_id = ?", INVOCATION)).as("batches: 3 clients x (10 + 10 + 5)").isEqualTo(9);
+                    + " WHERE invocation_id = ?", INVOCATION)).as("batches: 10 + 10 + 5, 5 + 10 + 10 + 0, 10 + 10 + 5")
+                    .isEqualTo(10);
             assertThat(Query.value(dsl, Integer.class, "SELECT count(*) FROM test_row_writes")).as("writes of the row")
                     .isEqualTo(1);
             assertThat(invocation(dsl, INVOCATION).getPosition()).isEqualTo(4);

@@ -1,0 +1,172 @@
+package deenroll.engine;
+
+import deenroll.alert.AlertSink;
+import deenroll.db.schema.tables.records.DeEnrollmentInvocationsRecord;
+import deenroll.support.Fixtures;
+import deenroll.support.Query;
+import deenroll.support.TestDatabase;
+import deenroll.support.TestPostgres;
+import org.jooq.DSLContext;
+import org.junit.jupiter.api.Test;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.UUID;
+
+import static deenroll.engine.InvocationKit.begin;
+import static deenroll.engine.InvocationKit.call;
+import static deenroll.engine.InvocationKit.client;
+import static deenroll.engine.InvocationKit.invocation;
+import static deenroll.engine.InvocationKit.run;
+import static deenroll.engine.InvocationKit.runId;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * 0030: a client with nothing to do costs next to nothing. The first call of an
+ * invocation closes the runs of every client with nothing eligible in one
+ * statement, and a transaction carries the short walks of several clients up
+ * to the batch size, each client still a subtransaction of its own. The
+ * transactions show in the rows: every row a transaction writes has its start
+ * time (now()), the runs' run_at and the lead log's processed_at.
+ */
+class IdleClientsTest {
+
+    private static final UUID INVOCATION = UUID.fromString("00000000-0000-0000-0000-0000000000bb");
+
+    @Test
+    void theFirstCallClosesTheRunsOfEveryIdleClientInOneStatementAndTheBatchesNeverSeeThem() {
+        try (TestDatabase db = TestPostgres.get().migrated()) {
+            DSLContext dsl = db.db().dsl();
+            Fixtures f = new Fixtures(dsl);
+            UUID withWork = client(dsl, 1, "With work");
+            f.leads(withWork, f.campaign(withWork, 1), 1, 2);
+            UUID inSequence = client(dsl, 2, "Leads still in their sequence");
+            f.leads(inSequence, f.campaign(inSequence, 3), 1, 2);
+            UUID malformed = client(dsl, 3, "Malformed campaign");
+            f.leads(malformed, f.campaignWithMessages(malformed, "{\"not\": \"an array\"}"), 9, 2);
+            UUID empty = client(dsl, 4, "No campaign");
+            UUID alsoWork = client(dsl, 5, "Also with work");
+            f.leads(alsoWork, f.campaign(alsoWork, 2), 2, 3);
+            f.recount();
+            begin(dsl, INVOCATION, 100, false);
+
+            assertThat(call(dsl, INVOCATION, 60_000)).isEqualTo("done");
+
+            DeEnrollmentInvocationsRecord row = invocation(dsl, INVOCATION);
+            assertThat(row.getClientIds()).as("the idle clients first, done first; then the others, in order")
+                    .containsExactly(inSequence, malformed, empty, withWork, alsoWork);
+            assertThat(row.getPosition()).isEqualTo(6);
+            for (UUID idle : new UUID[] {inSequence, malformed, empty}) {
+                assertThat(run(dsl, runId(INVOCATION, idle))).as("run of an idle client")
+                        .satisfies(r -> assertThat(r.getStatus() + " " + r.getLeadsEvaluated() + " " + r.getBatches()
+                                + " " + (r.getFinishedAt() != null)).isEqualTo("success 0 0 true"));
+            }
+            assertThat(Query.value(dsl, Integer.class, "SELECT count(DISTINCT run_at)::int FROM de_enrollment_runs"
+                    + " WHERE invocation_id = ? AND batches = 0", INVOCATION)).as("transactions of the idle runs").isEqualTo(1);
+            assertThat(run(dsl, runId(INVOCATION, withWork)).getLeadsDeEnrolled()).isEqualTo(2);
+            assertThat(run(dsl, runId(INVOCATION, alsoWork)).getLeadsDeEnrolled()).isEqualTo(3);
+            assertThat(Query.value(dsl, String.class, "SELECT string_agg(n::text, ',' ORDER BY n) FROM (SELECT count(*) AS n"
+                    + " FROM de_enrollment_lead_log GROUP BY processed_at) AS t"))
+                    .as("leads de-enrolled per transaction: both clients with work in one").isEqualTo("5");
+            assertThat(f.eligible()).isZero();
+            assertThat(f.drift()).isZero();
+
+            // a second call finds the invocation done and looks at nothing again
+            assertThat(call(dsl, INVOCATION, 60_000)).isEqualTo("done");
+            assertThat(Query.value(dsl, Integer.class, "SELECT count(*)::int FROM de_enrollment_runs")).isEqualTo(5);
+        }
+    }
+
+    /**
+     * Five clients of three leads, batches of four: a transaction goes on with the next client while it
+     * has room, so the transactions de-enroll 4, 4, 4 and 3 leads (one transaction per client: 3 five times).
+     */
+    @Test
+    void aTransactionTakesTheNextClientsUntilItsBatchSizeIsSpent() {
+        try (TestDatabase db = TestPostgres.get().migrated()) {
+            DSLContext dsl = db.db().dsl();
+            Fixtures f = new Fixtures(dsl);
+            for (int n = 1; n <= 5; n++) {
+                UUID c = client(dsl, n, "Client " + n);
+                f.leads(c, f.campaign(c, 1), 1, 3);
+            }
+            f.recount();
+            begin(dsl, INVOCATION, 4, false);
+
+            assertThat(call(dsl, INVOCATION, 60_000)).isEqualTo("done");
+
+            assertThat(Query.value(dsl, String.class, "SELECT string_agg(n::text, ',' ORDER BY first) FROM (SELECT count(*) AS n,"
+                    + " min(id) AS first FROM de_enrollment_lead_log GROUP BY processed_at) AS t"))
+                    .as("leads de-enrolled per transaction").isEqualTo("4,4,4,3");
+            assertThat(Query.value(dsl, String.class, "SELECT string_agg(status || ' ' || leads_de_enrolled, ',')"
+                    + " FROM de_enrollment_runs WHERE invocation_id = ?", INVOCATION))
+                    .isEqualTo("success 3,success 3,success 3,success 3,success 3");
+            assertThat(f.eligible()).isZero();
+            assertThat(f.drift()).isZero();
+            assertThat(Query.value(dsl, Integer.class, "SELECT count(*)::int FROM (SELECT lead_id FROM de_enrollment_lead_log"
+                    + " GROUP BY lead_id HAVING count(*) > 1) AS t")).as("leads logged twice").isZero();
+        }
+    }
+
+    /**
+     * A conflict that persists on the second client of a transaction must fail that client, not the first
+     * one: the transaction commits the clients before it and tries it again as the first, so the client in
+     * flight, which the engine fails after its attempts, is the one that raised. Acme's leads stay de-enrolled.
+     */
+    @Test
+    void aConflictOfTheSecondClientOfATransactionFailsThatClientNotTheFirst() {
+        try (TestDatabase db = TestPostgres.get().migrated()) {
+            DSLContext dsl = db.db().dsl();
+            Fixtures f = new Fixtures(dsl);
+            UUID acme = client(dsl, 1, "Acme");
+            UUID beta = client(dsl, 2, "Beta");
+            f.leads(acme, f.campaign(acme, 1), 1, 3);
+            f.leads(beta, f.campaign(beta, 1), 1, 3);
+            f.recount();
+            db.sql("CREATE FUNCTION test_beta_loses() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+                    + "   IF NEW.client_id = '" + beta + "' THEN"
+                    + "     RAISE EXCEPTION 'test: Beta lost a race' USING ERRCODE = 'lock_not_available';"
+                    + "   END IF;"
+                    + "   RETURN NEW;"
+                    + " END $$;"
+                    + " CREATE TRIGGER test_beta_loses BEFORE UPDATE ON leads FOR EACH ROW EXECUTE FUNCTION test_beta_loses();");
+
+            Invocation inv = Engine.on(db.db(), AlertSink.NONE, Clock.systemUTC(), new StopSignal())
+                    .run(new RunRequest(Optional.empty(), RunType.SCHEDULED, 100, Duration.ofMinutes(2),
+                            Duration.ofSeconds(90), false, false));
+
+            assertThat(inv.clients()).extracting(c -> c.clientName() + " " + c.status() + " " + c.counts().deEnrolled())
+                    .containsExactly("Acme SUCCESS 3", "Beta FAILED 0");
+            assertThat(inv.clients().get(1).error()).contains("55P03").contains("Beta lost a race");
+            assertThat(inv.status()).isEqualTo(InvocationStatus.FAILED);
+            assertThat(Query.value(dsl, Integer.class, "SELECT count(*)::int FROM de_enrollment_eligible_leads WHERE client_id = ?",
+                    acme)).isZero();
+            assertThat(Query.value(dsl, Integer.class, "SELECT count(*)::int FROM de_enrollment_eligible_leads WHERE client_id = ?",
+                    beta)).as("Beta's leads, left for the next run").isEqualTo(3);
+            assertThat(f.drift()).isZero();
+        }
+    }
+
+    /**
+     * Whether another invocation is on a client is read from the running runs by client
+     * (de_enrollment_runs_client_running_idx), not from the client's whole run history.
+     */
+    @Test
+    void theLookForAnotherInvocationsRunningRunReadsOnlyRunningRuns() {
+        try (TestDatabase db = TestPostgres.get().migrated()) {
+            DSLContext dsl = db.db().dsl();
+            UUID acme = client(dsl, 1, "Acme");
+            db.sql("INSERT INTO de_enrollment_runs (id, invocation_id, client_id, run_at, run_type, status, budget_ms,"
+                    + " finished_at) SELECT md5('r' || g)::uuid, md5('i' || g)::uuid, '" + acme + "',"
+                    + " now() - g * interval '15 minutes', 'scheduled', 'success', 300000, now() - g * interval '15 minutes'"
+                    + " FROM generate_series(1, 5000) AS g; ANALYZE de_enrollment_runs");
+
+            String plan = Query.value(dsl, String.class, "EXPLAIN (FORMAT JSON) SELECT 1 FROM de_enrollment_runs AS o"
+                    + " WHERE o.client_id = ? AND o.status = 'running' AND o.invocation_id IS DISTINCT FROM ?",
+                    acme, INVOCATION);
+
+            assertThat(plan).contains("de_enrollment_runs_client_running_idx");
+        }
+    }
+}
