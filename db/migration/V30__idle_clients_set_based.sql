@@ -23,7 +23,10 @@
 --     is rolled back alone and closed 'failed'. A retryable error in a client
 --     that is not the transaction's first commits the clients before it first
 --     and tries it again as the first, so the client in flight is the one that
---     raised when the error reaches the caller.
+--     raised when the error reaches the caller. A cancel (57014: a statement
+--     timeout, a host trigger's), which PL/pgSQL's OTHERS does not catch, is
+--     caught for the same reason: the clients before it are committed, then it
+--     is raised again at once.
 --   * a deferral's look for another invocation's running run of the client
 --     reads a partial index of running runs by client, not the client's whole
 --     run history (de_enrollment_runs_client_idx).
@@ -118,6 +121,7 @@ DECLARE
   v_done         boolean;
   v_error        text;
   v_again        boolean;
+  v_cancel       text;
   v_after_c      uuid;
   v_after_p      integer;
   v_after_l      uuid;
@@ -285,6 +289,17 @@ BEGIN
           PERFORM de_enrollment_finish_run(v_run, 'success', NULL, p_peak_memory_mb);
         END IF;
       EXCEPTION
+        WHEN query_canceled THEN
+          -- OTHERS does not catch a cancel (a statement timeout, a host trigger's
+          -- 57014, pg_cancel_backend): caught here only so that the clients
+          -- before it in this transaction are committed first; raised again
+          -- right after, so the caller still sees the cancel, with its client
+          -- the one in flight
+          IF v_tx_clients = 0 THEN
+            RAISE;
+          END IF;
+          v_again := true;
+          v_cancel := SQLERRM;
         WHEN OTHERS THEN
           IF de_enrollment_retryable(SQLSTATE) THEN
             IF v_tx_clients = 0 THEN
@@ -335,6 +350,9 @@ BEGIN
       COMMIT;
       v_tx_leads := 0;
       v_tx_clients := 0;
+      IF v_cancel IS NOT NULL THEN
+        RAISE EXCEPTION '%', v_cancel USING ERRCODE = 'query_canceled';
+      END IF;
       EXIT WHEN v_last;
     END IF;
   END LOOP;

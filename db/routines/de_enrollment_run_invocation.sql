@@ -28,6 +28,7 @@ DECLARE
   v_done         boolean;
   v_error        text;
   v_again        boolean;
+  v_cancel       text;
   v_after_c      uuid;
   v_after_p      integer;
   v_after_l      uuid;
@@ -195,6 +196,17 @@ BEGIN
           PERFORM de_enrollment_finish_run(v_run, 'success', NULL, p_peak_memory_mb);
         END IF;
       EXCEPTION
+        WHEN query_canceled THEN
+          -- OTHERS does not catch a cancel (a statement timeout, a host trigger's
+          -- 57014, pg_cancel_backend): caught here only so that the clients
+          -- before it in this transaction are committed first; raised again
+          -- right after, so the caller still sees the cancel, with its client
+          -- the one in flight
+          IF v_tx_clients = 0 THEN
+            RAISE;
+          END IF;
+          v_again := true;
+          v_cancel := SQLERRM;
         WHEN OTHERS THEN
           IF de_enrollment_retryable(SQLSTATE) THEN
             IF v_tx_clients = 0 THEN
@@ -245,6 +257,9 @@ BEGIN
       COMMIT;
       v_tx_leads := 0;
       v_tx_clients := 0;
+      IF v_cancel IS NOT NULL THEN
+        RAISE EXCEPTION '%', v_cancel USING ERRCODE = 'query_canceled';
+      END IF;
       EXIT WHEN v_last;
     END IF;
   END LOOP;
