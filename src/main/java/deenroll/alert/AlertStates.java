@@ -11,6 +11,7 @@ import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
 
+import static deenroll.db.Among.among;
 import static deenroll.db.schema.Tables.DE_ENROLLMENT_ALERT_STATE;
 
 /**
@@ -60,7 +61,7 @@ final class AlertStates {
     List<DeEnrollmentAlertStateRecord> resolve(Collection<String> conditions, OffsetDateTime now) {
         return dsl.update(S)
                 .set(S.RESOLVED_AT, now)
-                .where(S.CONDITION_KEY.eq(DSL.any(conditions.toArray(String[]::new))))
+                .where(among(S.CONDITION_KEY, conditions.toArray(String[]::new)))
                 .and(S.RESOLVED_AT.isNull())
                 .returning()
                 .fetch()

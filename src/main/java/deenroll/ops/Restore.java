@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
+import static deenroll.db.Among.among;
 import static deenroll.db.schema.Tables.CAMPAIGNS;
 
 /**
@@ -134,9 +135,8 @@ public final class Restore {
                 tx.execute("UPDATE campaigns AS c SET " + String.join(", ", CAMPAIGN_FLAGS.stream().map(f -> f + " = b." + f).toList())
                         + " FROM " + campaigns + " AS b WHERE b.id = c.id AND (" + tuple("c") + ") IS DISTINCT FROM (" + tuple("b") + ")");
             }
-            // one array parameter, however many campaigns (a bind per campaign would hit the protocol's limit)
             Reconcile.recompute(tx, campaignColumnsRecreated ? DSL.trueCondition()
-                    : CAMPAIGNS.ID.eq(DSL.any(touched.toArray(UUID[]::new))));
+                    : among(CAMPAIGNS.ID, touched.toArray(UUID[]::new)));
             done[1] = touched.size();
         });
         lines.add(String.format("put back %d lead(s); counters of %d campaign(s) recomputed by their definition", done[0], done[1]));
