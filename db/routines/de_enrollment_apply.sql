@@ -8,49 +8,8 @@ AS $function$
 DECLARE
   v_by_outcome jsonb;
 BEGIN
-  WITH upd AS (
-    UPDATE leads AS l
-    SET is_active        = false,
-        completed_at     = now(),
-        updated_at       = now(),
-        -- existing entries are kept whatever their shape; NULL starts a new array
-        campaign_history = coalesce(l.campaign_history, '[]'::jsonb) || jsonb_build_array(jsonb_build_object(
-          'campaignId',       c.id,
-          'campaignName',     c.name,
-          'enrolledAt',       coalesce(l.enrolled_at, l.created_at),
-          'completedAt',      now(),
-          'messagesReceived', l.current_message_position,
-          'outcome',          de_enrollment_outcome(l.booked, l.opted_out)))
-    FROM campaigns AS c
-    WHERE l.id = ANY (p_lead_ids)
-      AND c.id = l.campaign_link_id
-      AND de_enrollment_is_eligible(l.is_active, l.completed_at, l.current_message_position,
-                                    de_enrollment_sequence_length(c.messages))
-    RETURNING l.id, l.client_id, l.campaign_link_id, l.opted_out,
-              l.current_message_position AS messages_received,
-              de_enrollment_outcome(l.booked, l.opted_out) AS outcome
-  ),
-  lead_log AS (
-    INSERT INTO de_enrollment_lead_log
-           (run_id, lead_id, client_id, campaign_id, action, outcome, messages_received)
-    SELECT p_run_id, u.id, u.client_id, u.campaign_link_id, 'de_enrolled', u.outcome, u.messages_received
-    FROM upd AS u
-  ),
-  counters AS (
-    -- a de-enrolled lead stops being active; it counted as active unless opted out
-    UPDATE campaigns AS c
-    SET active_leads_count    = c.active_leads_count - s.was_active,
-        completed_leads_count = c.completed_leads_count + s.n
-    FROM (SELECT campaign_link_id,
-                 count(*)                              AS n,
-                 count(*) FILTER (WHERE NOT opted_out) AS was_active
-          FROM upd
-          GROUP BY campaign_link_id) AS s
-    WHERE c.id = s.campaign_link_id
-  )
-  SELECT coalesce(jsonb_object_agg(o.outcome, o.n), '{}'::jsonb)
-  INTO v_by_outcome
-  FROM (SELECT outcome, count(*) AS n FROM upd GROUP BY outcome) AS o;
-  RETURN v_by_outcome;
+  SELECT a.by_outcome INTO v_by_outcome
+  FROM de_enrollment_apply_runs(array_fill(p_run_id, ARRAY[coalesce(cardinality(p_lead_ids), 0)]), p_lead_ids) AS a;
+  RETURN coalesce(v_by_outcome, '{}'::jsonb);
 END
 $function$;

@@ -6,25 +6,6 @@ CREATE OR REPLACE FUNCTION public.de_enrollment_finish_run(p_run_id uuid, p_stat
  LANGUAGE plpgsql
 AS $function$
 BEGIN
-  RETURN QUERY
-  UPDATE de_enrollment_runs AS r
-  SET status         = CASE WHEN r.leads_failed > 0 AND r.leads_de_enrolled = 0 THEN 'failed' ELSE p_status END,
-      finished_at    = clock_timestamp(),
-      duration_ms    = greatest(0, round(extract(epoch FROM clock_timestamp() - r.run_at) * 1000))::integer,
-      error_details  = coalesce(p_error,
-                                CASE WHEN r.leads_failed > 0 AND r.leads_de_enrolled = 0
-                                     THEN 'every lead it tried failed: ' || r.leads_failed
-                                          || ' lead(s) left enrolled, none de-enrolled; first error: '
-                                          || coalesce((SELECT g.error_message FROM de_enrollment_lead_log AS g
-                                                       WHERE g.run_id = r.id AND g.action = 'error'
-                                                       ORDER BY g.processed_at, g.lead_id LIMIT 1), '?')
-                                          || ' (de_enrollment_lead_log action ''error'' for run ' || r.id || ')'
-                                     WHEN r.leads_failed > 0
-                                     THEN r.leads_failed || ' lead(s) failed and were left enrolled; see'
-                                          || ' de_enrollment_lead_log action ''error'' for run ' || r.id END),
-      peak_memory_mb = p_peak_memory_mb
-  WHERE r.id = p_run_id
-    AND r.status = 'running'
-  RETURNING r.*;
+  RETURN QUERY SELECT * FROM de_enrollment_finish_runs(ARRAY[p_run_id], p_status, p_error, p_peak_memory_mb);
 END
 $function$;

@@ -40,6 +40,22 @@ DECLARE
   -- the open transaction: leads it evaluated, clients it worked on
   v_tx_leads     integer := 0;
   v_tx_clients   integer := 0;
+  -- a group of clients (0032): their ids, runs, the room each is given, the leads picked
+  v_grouped      boolean;
+  v_group_off    boolean := false;
+  v_g_clients    uuid[];
+  v_g_runs       uuid[];
+  v_g_takes      integer[];
+  v_room         integer;
+  v_count        integer;
+  v_j            integer;
+  v_n            integer;
+  v_cut          integer;
+  v_p_leads      uuid[];
+  v_p_runs       uuid[];
+  v_p_campaigns  uuid[];
+  v_a_runs       uuid[];
+  v_a_outcomes   jsonb[];
 BEGIN
   LOOP
     IF v_tx_clients = 0 THEN
@@ -147,6 +163,7 @@ BEGIN
       COMMIT;
       v_tx_leads := 0;
       v_tx_clients := 0;
+      v_group_off := false;
       v_after_c := NULL;
       v_after_p := NULL;
       v_after_l := NULL;
@@ -154,7 +171,121 @@ BEGIN
     END IF;
 
     v_again := false;
-    IF v_status IS NOT NULL AND v_status <> 'running' THEN
+    v_grouped := false;
+    IF v_status IS NULL AND v_after_c IS NULL AND v_tx_clients < 29 AND NOT v_group_off THEN
+      -- The group (0032): this client (claimed above) and the next ones while
+      -- each is claimed, has no run yet and fewer eligible leads than the room
+      -- left of the transaction's batch size (counted up to the room), up to
+      -- the transaction's 30 clients.
+      v_g_clients := '{}';
+      v_g_runs := '{}';
+      v_g_takes := '{}';
+      v_room := v_batch_size - v_tx_leads;
+      v_j := v_position;
+      LOOP
+        EXIT WHEN v_j > v_clients - v_deferred OR cardinality(v_g_clients) >= 30 - v_tx_clients;
+        IF v_j > v_position THEN
+          EXIT WHEN EXISTS (SELECT 1 FROM de_enrollment_runs AS r WHERE r.id = v_run_ids[v_j]);
+          EXIT WHEN NOT pg_try_advisory_xact_lock(1684366702, hashtext(v_client_ids[v_j]::text));
+          EXIT WHEN EXISTS (SELECT 1 FROM de_enrollment_runs AS o
+                            WHERE o.client_id = v_client_ids[v_j] AND o.status = 'running'
+                              AND o.invocation_id IS DISTINCT FROM p_invocation_id);
+        END IF;
+        SELECT count(*)::integer INTO v_count
+        FROM (SELECT 1 FROM de_enrollment_eligible_leads AS e WHERE e.client_id = v_client_ids[v_j] LIMIT v_room) AS s;
+        EXIT WHEN v_count >= v_room;
+        v_g_clients := v_g_clients || v_client_ids[v_j];
+        v_g_runs := v_g_runs || v_run_ids[v_j];
+        v_g_takes := v_g_takes || v_room;
+        v_room := v_room - v_count;
+        v_j := v_j + 1;
+      END LOOP;
+      IF cardinality(v_g_clients) >= 2 THEN
+        BEGIN
+          -- every client's walk, each given the room left before it; the first
+          -- client whose walk took all of its room (v_cut) is the group's last
+          WITH x AS MATERIALIZED (
+            SELECT g.ord::integer AS ord, g.take, g.run_id, p.lead_id, p.campaign_id, p.message_position
+            FROM unnest(v_g_clients, v_g_runs, v_g_takes) WITH ORDINALITY AS g(client_id, run_id, take, ord)
+            CROSS JOIN LATERAL get_leads_for_de_enrollment(g.client_id, g.take, g.run_id) AS p
+          ),
+          cut AS (
+            SELECT min(c.ord) AS ord
+            FROM (SELECT x.ord, x.take, count(*) AS n FROM x GROUP BY x.ord, x.take) AS c
+            WHERE c.n >= c.take
+          ),
+          inc AS (
+            SELECT x.* FROM x, cut WHERE cut.ord IS NULL OR x.ord <= cut.ord
+          )
+          SELECT cut.ord,
+                 (SELECT array_agg(i.lead_id ORDER BY i.ord, i.campaign_id, i.message_position, i.lead_id) FROM inc AS i),
+                 (SELECT array_agg(i.run_id ORDER BY i.ord, i.campaign_id, i.message_position, i.lead_id) FROM inc AS i),
+                 (SELECT array_agg(DISTINCT i.campaign_id) FROM inc AS i),
+                 last.campaign_id, last.message_position, last.lead_id
+          INTO v_cut, v_p_leads, v_p_runs, v_p_campaigns, v_after_c, v_after_p, v_after_l
+          FROM cut
+          LEFT JOIN LATERAL (SELECT x.campaign_id, x.message_position, x.lead_id
+                             FROM x WHERE x.ord = cut.ord
+                             ORDER BY x.campaign_id DESC, x.message_position DESC, x.lead_id DESC
+                             LIMIT 1) AS last ON true;
+          v_n := coalesce(v_cut, cardinality(v_g_clients));
+          v_p_leads := coalesce(v_p_leads, '{}');
+          v_p_runs := coalesce(v_p_runs, '{}');
+
+          INSERT INTO de_enrollment_runs (id, invocation_id, client_id, run_type, status, budget_ms, host, pid)
+          SELECT u.run_id, p_invocation_id, u.client_id, v_run_type, 'running', v_budget_ms, v_host, v_pid
+          FROM unnest(v_g_runs[1:v_n], v_g_clients[1:v_n]) AS u(run_id, client_id);
+          -- in id order, as process_de_enrollment_batch locks them
+          PERFORM 1 FROM campaigns WHERE id IN (SELECT unnest(v_p_campaigns)) ORDER BY id FOR NO KEY UPDATE;
+          SELECT array_agg(a.run_id), array_agg(a.by_outcome)
+          INTO v_a_runs, v_a_outcomes
+          FROM de_enrollment_apply_runs(v_p_runs, v_p_leads) AS a;
+          -- each run's batch, counted as process_de_enrollment_batch counts one
+          UPDATE de_enrollment_runs AS r
+          SET leads_evaluated   = r.leads_evaluated + s.evaluated,
+              leads_de_enrolled = r.leads_de_enrolled + s.de_enrolled,
+              leads_skipped     = r.leads_skipped + s.evaluated - s.de_enrolled,
+              by_outcome        = de_enrollment_add_counts(r.by_outcome, s.by_outcome),
+              batches           = r.batches + 1
+          FROM (SELECT u.run_id,
+                       (SELECT count(*) FROM unnest(v_p_runs) AS p(run_id) WHERE p.run_id = u.run_id)::integer AS evaluated,
+                       coalesce(a.by_outcome, '{}'::jsonb) AS by_outcome,
+                       coalesce((SELECT sum(o.value::integer) FROM jsonb_each_text(a.by_outcome) AS o), 0)::integer
+                         AS de_enrolled
+                FROM unnest(v_g_runs[1:v_n]) AS u(run_id)
+                LEFT JOIN unnest(v_a_runs, v_a_outcomes) AS a(run_id, by_outcome) ON a.run_id = u.run_id) AS s
+          WHERE r.id = s.run_id
+            AND r.status = 'running';
+          GET DIAGNOSTICS v_count = ROW_COUNT;
+          IF v_count <> v_n THEN
+            RAISE EXCEPTION 'a group of % runs found % of them running', v_n, v_count
+              USING ERRCODE = 'object_not_in_prerequisite_state';
+          END IF;
+          -- the clients before the cut are done; the cut one's walk goes on in the next transaction
+          PERFORM de_enrollment_finish_runs(v_g_runs[1:CASE WHEN v_cut IS NULL THEN v_n ELSE v_n - 1 END],
+                                            'success', NULL, p_peak_memory_mb);
+          v_grouped := true;
+          v_done := v_cut IS NULL;
+          v_tx_leads := v_tx_leads + cardinality(v_p_leads);
+          v_tx_clients := v_tx_clients + v_n;
+          -- the group's last client: done, or the one in flight
+          v_position := v_position + v_n - 1;
+        EXCEPTION
+          WHEN OTHERS OR query_canceled THEN
+            -- rolled back whole: this transaction goes on client by client, which
+            -- rolls back only the client that fails and raises with it in flight
+            v_group_off := true;
+            v_after_c := NULL;
+            v_after_p := NULL;
+            v_after_l := NULL;
+        END;
+      END IF;
+    END IF;
+
+    IF v_grouped THEN
+      NULL;
+    ELSIF v_status IS NOT NULL AND v_status <> 'running' THEN
+
       -- closed by a call that then failed transiently: nothing left to do here
       v_done := true;
     ELSE
@@ -257,6 +388,7 @@ BEGIN
       COMMIT;
       v_tx_leads := 0;
       v_tx_clients := 0;
+      v_group_off := false;
       IF v_cancel IS NOT NULL THEN
         RAISE EXCEPTION '%', v_cancel USING ERRCODE = 'query_canceled';
       END IF;

@@ -30,7 +30,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * statement, and a transaction carries the short walks of several clients up
  * to the batch size, each client still a subtransaction of its own. The
  * transactions show in the rows: every row a transaction writes has its start
- * time (now()), the runs' run_at and the lead log's processed_at.
+ * time (now()), the runs' run_at and the lead log's processed_at. 0032: the clients
+ * with a handful of leads each are done as a group, one statement per step for all of them.
  */
 class IdleClientsTest {
 
@@ -51,10 +52,12 @@ class IdleClientsTest {
             UUID alsoWork = client(dsl, 5, "Also with work");
             f.leads(alsoWork, f.campaign(alsoWork, 2), 2, 3);
             f.recount();
+            recordLeadUpdates(db);
             begin(dsl, INVOCATION, 100, false);
 
             assertThat(call(dsl, INVOCATION, 60_000)).isEqualTo("done");
 
+            assertThat(leadUpdates(dsl)).as("leads per UPDATE: the two clients with work as one group").isEqualTo("5");
             DeEnrollmentInvocationsRecord row = invocation(dsl, INVOCATION);
             assertThat(row.getClientIds()).as("the idle clients first, done first; then the others, in order")
                     .containsExactly(inSequence, malformed, empty, withWork, alsoWork);
@@ -108,6 +111,101 @@ class IdleClientsTest {
             assertThat(f.drift()).isZero();
             assertThat(Query.value(dsl, Integer.class, "SELECT count(*)::int FROM (SELECT lead_id FROM de_enrollment_lead_log"
                     + " GROUP BY lead_id HAVING count(*) > 1) AS t")).as("leads logged twice").isZero();
+        }
+    }
+
+    /**
+     * 0032: the clients with a handful of leads each are done as a group, one statement per step. A
+     * client whose walk takes all the room it was given ends the group: its leads grew since they were
+     * counted (here the count is made to miss two of Beta's four), so its walk goes on in the next
+     * transaction and the client after it waits for that one. Batches of six: Acme's 3 and Beta's first
+     * 3 in the first transaction; Beta's last and Gamma's 2 in the second.
+     */
+    @Test
+    void aClientWhoseWalkTakesAllItsRoomEndsTheGroupAndGoesOnInTheNextTransaction() {
+        try (TestDatabase db = TestPostgres.get().migrated()) {
+            DSLContext dsl = db.db().dsl();
+            Fixtures f = new Fixtures(dsl);
+            UUID acme = client(dsl, 1, "Acme");
+            UUID beta = client(dsl, 2, "Beta");
+            UUID gamma = client(dsl, 3, "Gamma");
+            f.leads(acme, f.campaign(acme, 1), 1, 3);
+            f.leads(beta, f.campaign(beta, 1), 1, 4);
+            f.leads(gamma, f.campaign(gamma, 1), 1, 2);
+            f.recount();
+            db.sql("ALTER VIEW de_enrollment_eligible_leads RENAME TO test_all_eligible;"
+                    + " CREATE VIEW de_enrollment_eligible_leads AS SELECT * FROM test_all_eligible AS e"
+                    + " WHERE e.lead_id NOT IN (SELECT l.id FROM leads AS l WHERE l.client_id = '" + beta + "'"
+                    + " ORDER BY l.id LIMIT 2)");
+            recordLeadUpdates(db);
+            begin(dsl, INVOCATION, 6, false);
+
+            assertThat(call(dsl, INVOCATION, 60_000)).isEqualTo("done");
+
+            assertThat(leadUpdates(dsl)).as("leads per UPDATE: Acme and Beta's first three as a group, then Beta's"
+                    + " walk and Gamma (a group of one) each alone").isEqualTo("6,1,2");
+
+            assertThat(Query.value(dsl, String.class, "SELECT string_agg(n, ',' ORDER BY first) FROM (SELECT"
+                    + " string_agg(c.name, '+' ORDER BY c.name) || ' ' || count(*) AS n, min(g.id) AS first"
+                    + " FROM (SELECT DISTINCT processed_at, client_id, min(id) OVER (PARTITION BY processed_at, client_id) AS id"
+                    + " FROM de_enrollment_lead_log) AS g JOIN clients AS c ON c.id = g.client_id GROUP BY g.processed_at) AS t"))
+                    .as("clients per transaction").isEqualTo("Acme+Beta 2,Beta+Gamma 2");
+            assertThat(Query.value(dsl, String.class, "SELECT string_agg(n::text, ',' ORDER BY first) FROM (SELECT count(*) AS n,"
+                    + " min(id) AS first FROM de_enrollment_lead_log GROUP BY processed_at) AS t"))
+                    .as("leads de-enrolled per transaction").isEqualTo("6,3");
+            assertThat(Query.value(dsl, String.class, "SELECT string_agg(c.name || ' ' || r.status || ' ' || r.leads_evaluated"
+                    + " || '/' || r.leads_de_enrolled || ' in ' || r.batches, ', ' ORDER BY c.name) FROM de_enrollment_runs AS r"
+                    + " JOIN clients AS c ON c.id = r.client_id WHERE r.invocation_id = ?", INVOCATION))
+                    .isEqualTo("Acme success 3/3 in 1, Beta success 4/4 in 2, Gamma success 2/2 in 1");
+            assertThat(Query.value(dsl, Integer.class, "SELECT count(*)::int FROM test_all_eligible")).isZero();
+            assertThat(f.drift()).isZero();
+            assertThat(Query.value(dsl, Integer.class, "SELECT count(*)::int FROM (SELECT lead_id FROM de_enrollment_lead_log"
+                    + " GROUP BY lead_id HAVING count(*) > 1) AS t")).as("leads logged twice").isZero();
+        }
+    }
+
+    /**
+     * A lead that fails in a group (a host trigger refuses it) rolls the group back; the same transaction
+     * goes on client by client, so only that lead is left enrolled and logged, and the clients before and
+     * after it are de-enrolled as if there had been no group.
+     */
+    @Test
+    void aLeadThatFailsInAGroupFailsAloneAndTheGroupsOtherClientsAreDone() {
+        try (TestDatabase db = TestPostgres.get().migrated()) {
+            DSLContext dsl = db.db().dsl();
+            Fixtures f = new Fixtures(dsl);
+            UUID acme = client(dsl, 1, "Acme");
+            UUID beta = client(dsl, 2, "Beta");
+            UUID gamma = client(dsl, 3, "Gamma");
+            f.leads(acme, f.campaign(acme, 1), 1, 2);
+            UUID betaCampaign = f.campaign(beta, 1);
+            f.leads(beta, betaCampaign, 1, 1);
+            UUID refused = f.lead(beta, betaCampaign, 1);
+            f.leads(gamma, f.campaign(gamma, 1), 1, 2);
+            f.recount();
+            db.sql("CREATE FUNCTION test_refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+                    + "   IF NEW.id = '" + refused + "' THEN RAISE EXCEPTION 'test: the host refuses this lead'; END IF;"
+                    + "   RETURN NEW;"
+                    + " END $$;"
+                    + " CREATE TRIGGER test_refuse BEFORE UPDATE ON leads FOR EACH ROW EXECUTE FUNCTION test_refuse();");
+            recordLeadUpdates(db);
+            begin(dsl, INVOCATION, 100, false);
+
+            assertThat(call(dsl, INVOCATION, 60_000)).isEqualTo("done");
+
+            assertThat(leadUpdates(dsl)).as("leads per UPDATE that changed any: the group's rolled back, then client by"
+                    + " client, Beta lead by lead").isEqualTo("2,1,2");
+            assertThat(Query.value(dsl, String.class, "SELECT string_agg(c.name || ' ' || r.status || ' ' || r.leads_de_enrolled"
+                    + " || ' de-enrolled, ' || r.leads_failed || ' failed', ', ' ORDER BY c.name) FROM de_enrollment_runs AS r"
+                    + " JOIN clients AS c ON c.id = r.client_id WHERE r.invocation_id = ?", INVOCATION))
+                    .isEqualTo("Acme success 2 de-enrolled, 0 failed, Beta success 1 de-enrolled, 1 failed,"
+                            + " Gamma success 2 de-enrolled, 0 failed");
+            assertThat(Query.value(dsl, String.class, "SELECT lead_id || ' ' || error_message FROM de_enrollment_lead_log"
+                    + " WHERE action = 'error'")).isEqualTo(refused + " P0001: test: the host refuses this lead");
+            assertThat(Query.value(dsl, Integer.class, "SELECT count(DISTINCT processed_at)::int FROM de_enrollment_lead_log"))
+                    .as("transactions").isEqualTo(1);
+            assertThat(f.eligible()).isEqualTo(1);
+            assertThat(f.drift()).isZero();
         }
     }
 
@@ -172,5 +270,20 @@ class IdleClientsTest {
 
             assertThat(plan).contains("de_enrollment_runs_client_running_idx");
         }
+    }
+
+    /** Records how many leads each UPDATE statement changed: a group updates all of its leads with one. */
+    private static void recordLeadUpdates(TestDatabase db) {
+        db.sql("CREATE TABLE test_lead_updates (seq serial, n integer);"
+                + " CREATE FUNCTION test_count_updates() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+                + "   INSERT INTO test_lead_updates (n) SELECT count(*) FROM changed;"
+                + "   RETURN NULL;"
+                + " END $$;"
+                + " CREATE TRIGGER test_count_updates AFTER UPDATE ON leads REFERENCING NEW TABLE AS changed"
+                + " FOR EACH STATEMENT EXECUTE FUNCTION test_count_updates();");
+    }
+
+    private static String leadUpdates(DSLContext dsl) {
+        return Query.value(dsl, String.class, "SELECT string_agg(n::text, ',' ORDER BY seq) FROM test_lead_updates");
     }
 }

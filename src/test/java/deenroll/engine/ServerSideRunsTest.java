@@ -457,8 +457,10 @@ class ServerSideRunsTest {
             UUID acme = client(dsl, 1, "Acme");
             UUID beta = client(dsl, 2, "Beta");
             UUID core = client(dsl, 3, "Core");
+            // 60 leads each, batches of 100: no two of them fit in one transaction's batch together,
+            // so each call (a slice of 0: one transaction) closes one client
             for (UUID client : List.of(acme, beta, core)) {
-                f.leads(client, f.campaign(client, 1), 1, 3);
+                f.leads(client, f.campaign(client, 1), 1, 60);
             }
             f.recount();
             begin(dsl, INVOCATION, 100, false);
@@ -485,7 +487,7 @@ class ServerSideRunsTest {
             assertThat(invocation(dsl, INVOCATION).getPosition()).isEqualTo(4);
             assertThat(call(dsl, INVOCATION, 60_000)).isEqualTo("done");
             assertThat(Query.value(dsl, Integer.class, "SELECT count(*) FROM de_enrollment_lead_log"
-                    + " WHERE action = 'de_enrolled'")).as("each lead logged once").isEqualTo(6);
+                    + " WHERE action = 'de_enrolled'")).as("each lead logged once").isEqualTo(120);
         }
     }
 

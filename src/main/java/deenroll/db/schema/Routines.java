@@ -21,11 +21,13 @@ import deenroll.db.schema.routines.DeEnrollmentSchemaVersion;
 import deenroll.db.schema.routines.DeEnrollmentSequenceLength;
 import deenroll.db.schema.routines.DeEnrollmentStartRun;
 import deenroll.db.schema.tables.DeEnrollmentAbandonedRuns;
+import deenroll.db.schema.tables.DeEnrollmentApplyRuns;
 import deenroll.db.schema.tables.DeEnrollmentCampaignCounters;
 import deenroll.db.schema.tables.DeEnrollmentClientsToRun;
 import deenroll.db.schema.tables.DeEnrollmentCloseAbandonedInvocations;
 import deenroll.db.schema.tables.DeEnrollmentCurrentPause;
 import deenroll.db.schema.tables.DeEnrollmentFinishRun;
+import deenroll.db.schema.tables.DeEnrollmentFinishRuns;
 import deenroll.db.schema.tables.DeEnrollmentInvocationProgress;
 import deenroll.db.schema.tables.DeEnrollmentLeadLogOf;
 import deenroll.db.schema.tables.DeEnrollmentPause;
@@ -34,6 +36,7 @@ import deenroll.db.schema.tables.DeEnrollmentStuckLeads;
 import deenroll.db.schema.tables.GetLeadsForDeEnrollment;
 import deenroll.db.schema.tables.ProcessDeEnrollmentBatch;
 import deenroll.db.schema.tables.records.DeEnrollmentAbandonedRunsRecord;
+import deenroll.db.schema.tables.records.DeEnrollmentApplyRunsRecord;
 import deenroll.db.schema.tables.records.DeEnrollmentCampaignCountersRecord;
 import deenroll.db.schema.tables.records.DeEnrollmentClientsToRunRecord;
 import deenroll.db.schema.tables.records.DeEnrollmentCloseAbandonedInvocationsRecord;
@@ -762,6 +765,46 @@ public class Routines {
     }
 
     /**
+     * Call <code>de_enrollment_apply_runs</code>.
+     */
+    public static Result<DeEnrollmentApplyRunsRecord> deEnrollmentApplyRuns(
+          Configuration configuration
+        , UUID[] pRunIds
+        , UUID[] pLeadIds
+    ) {
+        return configuration.dsl().selectFrom(deenroll.db.schema.tables.DeEnrollmentApplyRuns.DE_ENROLLMENT_APPLY_RUNS.call(
+              pRunIds
+            , pLeadIds
+        )).fetch();
+    }
+
+    /**
+     * Get <code>de_enrollment_apply_runs</code> as a table.
+     */
+    public static DeEnrollmentApplyRuns deEnrollmentApplyRuns(
+          UUID[] pRunIds
+        , UUID[] pLeadIds
+    ) {
+        return deenroll.db.schema.tables.DeEnrollmentApplyRuns.DE_ENROLLMENT_APPLY_RUNS.call(
+            pRunIds,
+            pLeadIds
+        );
+    }
+
+    /**
+     * Get <code>de_enrollment_apply_runs</code> as a table.
+     */
+    public static DeEnrollmentApplyRuns deEnrollmentApplyRuns(
+          Field<UUID[]> pRunIds
+        , Field<UUID[]> pLeadIds
+    ) {
+        return deenroll.db.schema.tables.DeEnrollmentApplyRuns.DE_ENROLLMENT_APPLY_RUNS.call(
+            pRunIds,
+            pLeadIds
+        );
+    }
+
+    /**
      * Call <code>de_enrollment_campaign_counters</code>.
      */
     public static Result<DeEnrollmentCampaignCountersRecord> deEnrollmentCampaignCounters(
@@ -895,6 +938,58 @@ public class Routines {
     ) {
         return deenroll.db.schema.tables.DeEnrollmentFinishRun.DE_ENROLLMENT_FINISH_RUN.call(
             pRunId,
+            pStatus,
+            pError,
+            pPeakMemoryMb
+        );
+    }
+
+    /**
+     * Call <code>de_enrollment_finish_runs</code>.
+     */
+    public static Result<DeEnrollmentRunsRecord> deEnrollmentFinishRuns(
+          Configuration configuration
+        , UUID[] pRunIds
+        , String pStatus
+        , String pError
+        , Integer pPeakMemoryMb
+    ) {
+        return configuration.dsl().selectFrom(deenroll.db.schema.tables.DeEnrollmentFinishRuns.DE_ENROLLMENT_FINISH_RUNS.call(
+              pRunIds
+            , pStatus
+            , pError
+            , pPeakMemoryMb
+        )).fetch();
+    }
+
+    /**
+     * Get <code>de_enrollment_finish_runs</code> as a table.
+     */
+    public static DeEnrollmentFinishRuns deEnrollmentFinishRuns(
+          UUID[] pRunIds
+        , String pStatus
+        , String pError
+        , Integer pPeakMemoryMb
+    ) {
+        return deenroll.db.schema.tables.DeEnrollmentFinishRuns.DE_ENROLLMENT_FINISH_RUNS.call(
+            pRunIds,
+            pStatus,
+            pError,
+            pPeakMemoryMb
+        );
+    }
+
+    /**
+     * Get <code>de_enrollment_finish_runs</code> as a table.
+     */
+    public static DeEnrollmentFinishRuns deEnrollmentFinishRuns(
+          Field<UUID[]> pRunIds
+        , Field<String> pStatus
+        , Field<String> pError
+        , Field<Integer> pPeakMemoryMb
+    ) {
+        return deenroll.db.schema.tables.DeEnrollmentFinishRuns.DE_ENROLLMENT_FINISH_RUNS.call(
+            pRunIds,
             pStatus,
             pError,
             pPeakMemoryMb

@@ -8,12 +8,14 @@ import deenroll.db.schema.tables.Campaigns;
 import deenroll.db.schema.tables.Clients;
 import deenroll.db.schema.tables.DeEnrollmentAbandonedRuns;
 import deenroll.db.schema.tables.DeEnrollmentAlertState;
+import deenroll.db.schema.tables.DeEnrollmentApplyRuns;
 import deenroll.db.schema.tables.DeEnrollmentCampaignCounters;
 import deenroll.db.schema.tables.DeEnrollmentClientsToRun;
 import deenroll.db.schema.tables.DeEnrollmentCloseAbandonedInvocations;
 import deenroll.db.schema.tables.DeEnrollmentCurrentPause;
 import deenroll.db.schema.tables.DeEnrollmentEligibleLeads;
 import deenroll.db.schema.tables.DeEnrollmentFinishRun;
+import deenroll.db.schema.tables.DeEnrollmentFinishRuns;
 import deenroll.db.schema.tables.DeEnrollmentHealth;
 import deenroll.db.schema.tables.DeEnrollmentHeartbeats;
 import deenroll.db.schema.tables.DeEnrollmentInvocationProgress;
@@ -31,6 +33,7 @@ import deenroll.db.schema.tables.GetLeadsForDeEnrollment;
 import deenroll.db.schema.tables.Leads;
 import deenroll.db.schema.tables.ProcessDeEnrollmentBatch;
 import deenroll.db.schema.tables.records.DeEnrollmentAbandonedRunsRecord;
+import deenroll.db.schema.tables.records.DeEnrollmentApplyRunsRecord;
 import deenroll.db.schema.tables.records.DeEnrollmentCampaignCountersRecord;
 import deenroll.db.schema.tables.records.DeEnrollmentClientsToRunRecord;
 import deenroll.db.schema.tables.records.DeEnrollmentCloseAbandonedInvocationsRecord;
@@ -95,6 +98,51 @@ public class Tables {
      * every repeat interval, "resolved" sent when cleared.
      */
     public static final DeEnrollmentAlertState DE_ENROLLMENT_ALERT_STATE = DeEnrollmentAlertState.DE_ENROLLMENT_ALERT_STATE;
+
+    /**
+     * p_run_ids uuid[], p_lead_ids uuid[]
+     */
+    public static final DeEnrollmentApplyRuns DE_ENROLLMENT_APPLY_RUNS = DeEnrollmentApplyRuns.DE_ENROLLMENT_APPLY_RUNS;
+
+    /**
+     * Call <code>de_enrollment_apply_runs</code>.
+     */
+    public static Result<DeEnrollmentApplyRunsRecord> DE_ENROLLMENT_APPLY_RUNS(
+          Configuration configuration
+        , UUID[] pRunIds
+        , UUID[] pLeadIds
+    ) {
+        return configuration.dsl().selectFrom(deenroll.db.schema.tables.DeEnrollmentApplyRuns.DE_ENROLLMENT_APPLY_RUNS.call(
+              pRunIds
+            , pLeadIds
+        )).fetch();
+    }
+
+    /**
+     * Get <code>de_enrollment_apply_runs</code> as a table.
+     */
+    public static DeEnrollmentApplyRuns DE_ENROLLMENT_APPLY_RUNS(
+          UUID[] pRunIds
+        , UUID[] pLeadIds
+    ) {
+        return deenroll.db.schema.tables.DeEnrollmentApplyRuns.DE_ENROLLMENT_APPLY_RUNS.call(
+            pRunIds,
+            pLeadIds
+        );
+    }
+
+    /**
+     * Get <code>de_enrollment_apply_runs</code> as a table.
+     */
+    public static DeEnrollmentApplyRuns DE_ENROLLMENT_APPLY_RUNS(
+          Field<UUID[]> pRunIds
+        , Field<UUID[]> pLeadIds
+    ) {
+        return deenroll.db.schema.tables.DeEnrollmentApplyRuns.DE_ENROLLMENT_APPLY_RUNS.call(
+            pRunIds,
+            pLeadIds
+        );
+    }
 
     /**
      * The table <code>de_enrollment_campaign_counters</code>.
@@ -260,6 +308,63 @@ public class Tables {
     ) {
         return deenroll.db.schema.tables.DeEnrollmentFinishRun.DE_ENROLLMENT_FINISH_RUN.call(
             pRunId,
+            pStatus,
+            pError,
+            pPeakMemoryMb
+        );
+    }
+
+    /**
+     * p_run_ids uuid[], p_status text, p_error text, p_peak_memory_mb integer
+     */
+    public static final DeEnrollmentFinishRuns DE_ENROLLMENT_FINISH_RUNS = DeEnrollmentFinishRuns.DE_ENROLLMENT_FINISH_RUNS;
+
+    /**
+     * Call <code>de_enrollment_finish_runs</code>.
+     */
+    public static Result<DeEnrollmentRunsRecord> DE_ENROLLMENT_FINISH_RUNS(
+          Configuration configuration
+        , UUID[] pRunIds
+        , String pStatus
+        , String pError
+        , Integer pPeakMemoryMb
+    ) {
+        return configuration.dsl().selectFrom(deenroll.db.schema.tables.DeEnrollmentFinishRuns.DE_ENROLLMENT_FINISH_RUNS.call(
+              pRunIds
+            , pStatus
+            , pError
+            , pPeakMemoryMb
+        )).fetch();
+    }
+
+    /**
+     * Get <code>de_enrollment_finish_runs</code> as a table.
+     */
+    public static DeEnrollmentFinishRuns DE_ENROLLMENT_FINISH_RUNS(
+          UUID[] pRunIds
+        , String pStatus
+        , String pError
+        , Integer pPeakMemoryMb
+    ) {
+        return deenroll.db.schema.tables.DeEnrollmentFinishRuns.DE_ENROLLMENT_FINISH_RUNS.call(
+            pRunIds,
+            pStatus,
+            pError,
+            pPeakMemoryMb
+        );
+    }
+
+    /**
+     * Get <code>de_enrollment_finish_runs</code> as a table.
+     */
+    public static DeEnrollmentFinishRuns DE_ENROLLMENT_FINISH_RUNS(
+          Field<UUID[]> pRunIds
+        , Field<String> pStatus
+        , Field<String> pError
+        , Field<Integer> pPeakMemoryMb
+    ) {
+        return deenroll.db.schema.tables.DeEnrollmentFinishRuns.DE_ENROLLMENT_FINISH_RUNS.call(
+            pRunIds,
             pStatus,
             pError,
             pPeakMemoryMb
