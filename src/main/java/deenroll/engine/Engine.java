@@ -185,6 +185,7 @@ public final class Engine {
         List<ClientRun> done = new ArrayList<>();
         List<Client> notStarted = new ArrayList<>();
         List<String> cleared = new ArrayList<>();
+        int idle = 0;
         for (int i = 0; i < clientIds.size(); i++) {
             Client client = new Client(clientIds.get(i), names.getOrDefault(clientIds.get(i), "(deleted client)"));
             DeEnrollmentRunsRecord run = rows.get(runIds.get(i));
@@ -193,8 +194,12 @@ public final class Engine {
             } else {
                 ClientRun clientRun = Runs.clientRun(client, run);
                 done.add(clientRun);
-                report(client, clientRun, cleared);
+                idle += report(client, clientRun, cleared) ? 1 : 0;
             }
+        }
+        if (idle > 0) {
+            LOG.info("{} client(s) had nothing to de-enroll: each has its run, success with 0 leads"
+                    + " (LOG_LEVEL=debug lists them)", idle);
         }
         List<Invocation.ClientNotStarted> waiting = new ArrayList<>();
         if (!notStarted.isEmpty()) {
@@ -215,8 +220,12 @@ public final class Engine {
         return Duration.between(started, clock.instant()).toMillis();
     }
 
-    /** Logs a client's run and raises or clears its alert conditions ({@code cleared}: sent as resolved at the end). */
-    private void report(Client client, ClientRun run, List<String> cleared) {
+    /**
+     * Logs a client's run and raises or clears its alert conditions ({@code cleared}: sent as resolved at the end).
+     * A client with nothing to do is logged at debug only, and counted (true): with thousands of clients, their
+     * lines would bury the few that say something, and writing them was a tenth of an idle pass.
+     */
+    private boolean report(Client client, ClientRun run, List<String> cleared) {
         Counts counts = run.counts();
         if (run.status() == RunStatus.FAILED) {
             LOG.error("client {} ({}): run {} failed: {}", client.name(), client.id(), run.runId(), run.error());
@@ -225,10 +234,16 @@ public final class Engine {
                     + " deenroll run --client-id=" + client.id() + "; its leads wait safely until then");
             alerts.send(new Alert(Severity.CRITICAL, RUN_FAILED + client.id(),
                     "De-enrollment failed for client " + client.name() + " (" + client.id() + ")", alertDetails));
-            return;
+            return false;
         }
-        LOG.info("client {} ({}): run {} {} — {} de-enrolled {} in {} batch(es), {} ms", client.name(), client.id(),
-                run.runId(), run.status().sql(), counts.deEnrolled(), counts.outcomes(), run.batches(), run.durationMs());
+        boolean idle = counts.evaluated() == 0 && run.status() == RunStatus.SUCCESS;
+        if (idle) {
+            LOG.debug("client {} ({}): run {} success, nothing to de-enroll", client.name(), client.id(), run.runId());
+        } else {
+            LOG.info("client {} ({}): run {} {} — {} de-enrolled {} in {} batch(es), {} ms", client.name(), client.id(),
+                    run.runId(), run.status().sql(), counts.deEnrolled(), counts.outcomes(), run.batches(),
+                    run.durationMs());
+        }
         cleared.add(RUN_FAILED + client.id());
         if (counts.failed() > 0) {
             Map<String, Object> alertDetails = clientDetails(client, run.runId(), counts, run.error());
@@ -239,6 +254,7 @@ public final class Engine {
         } else {
             cleared.add(LEAD_ERRORS + client.id());
         }
+        return idle;
     }
 
     /** The one client of a manual run, if this database has it. */

@@ -1,5 +1,9 @@
 package deenroll.engine;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import deenroll.alert.AlertSink;
 import deenroll.db.schema.tables.records.DeEnrollmentInvocationsRecord;
 import deenroll.support.Fixtures;
@@ -10,9 +14,11 @@ import org.jooq.DSLContext;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.slf4j.LoggerFactory;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 
@@ -81,6 +87,57 @@ class IdleClientsTest {
             assertThat(call(dsl, INVOCATION, 60_000)).isEqualTo("done");
             assertThat(Query.value(dsl, Integer.class, "SELECT count(*)::int FROM de_enrollment_runs")).isEqualTo(5);
         }
+    }
+
+    /**
+     * A client with nothing to do says so in one summary line for all of them, not a line each: with
+     * thousands of clients those lines buried the ones that say something. LOG_LEVEL=debug lists them.
+     */
+    @Test
+    void theClientsWithNothingToDoAreOneLineOfTheLogAndListedAtDebug() {
+        try (TestDatabase db = TestPostgres.get().migrated()) {
+            DSLContext dsl = db.db().dsl();
+            Fixtures f = new Fixtures(dsl);
+            UUID acme = client(dsl, 1, "Acme");
+            f.leads(acme, f.campaign(acme, 1), 1, 2);
+            client(dsl, 2, "Idle One");
+            UUID idle = client(dsl, 3, "Idle Two");
+            f.leads(idle, f.campaign(idle, 3), 1, 2);
+            f.recount();
+
+            assertThat(engineLog(db, Level.INFO)).as("the engine's log at info")
+                    .anyMatch(line -> line.startsWith("client Acme (" + acme + "): run "))
+                    .contains("2 client(s) had nothing to de-enroll: each has its run, success with 0 leads"
+                            + " (LOG_LEVEL=debug lists them)")
+                    .noneMatch(line -> line.contains("Idle"));
+
+            assertThat(engineLog(db, Level.DEBUG)).as("at debug")
+                    .contains("3 client(s) had nothing to de-enroll: each has its run, success with 0 leads"
+                            + " (LOG_LEVEL=debug lists them)")
+                    .anyMatch(line -> line.startsWith("client Idle One ("))
+                    .anyMatch(line -> line.startsWith("client Idle Two (" + idle + "): run "))
+                    .anyMatch(line -> line.startsWith("client Acme (" + acme + "): run "));
+        }
+    }
+
+    /** What one invocation of the engine logs at {@code level}. */
+    private static List<String> engineLog(TestDatabase db, Level level) {
+        ListAppender<ILoggingEvent> log = new ListAppender<>();
+        log.start();
+        Logger logger = (Logger) LoggerFactory.getLogger(Engine.class);
+        Level before = logger.getLevel();
+        logger.setLevel(level);
+        logger.addAppender(log);
+        try {
+            Engine.on(db.db(), AlertSink.NONE, Clock.systemUTC(), new StopSignal())
+                    .run(new RunRequest(Optional.empty(), RunType.SCHEDULED, 100, Duration.ofMinutes(2),
+                            Duration.ofSeconds(90), false, false));
+        } finally {
+            logger.detachAppender(log);
+            logger.setLevel(before);
+        }
+        return log.list.stream().filter(e -> e.getLevel().isGreaterOrEqual(level))
+                .map(ILoggingEvent::getFormattedMessage).toList();
     }
 
     /**
