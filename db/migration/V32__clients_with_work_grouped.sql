@@ -26,9 +26,10 @@
 --     one lead, a conflict, a cancel) rolls the group back and the same
 --     transaction goes on client by client from the group's first client, as
 --     before 0032, which rolls back only the client that fails and raises a
---     conflict with that client in flight; a cancel from outside (a statement
---     timeout of the CALL) is then met again by the next statement, at the
---     latest at the end of the slice;
+--     conflict with that client in flight. A cancel that no client meets again
+--     came from outside (the CALL's statement timeout, pg_cancel_backend): it
+--     is raised right after that transaction's COMMIT, so it still reaches the
+--     caller, one transaction late;
 --   * de_enrollment_apply is de_enrollment_apply_runs for one run, and
 --     de_enrollment_finish_run de_enrollment_finish_runs for one run: one
 --     definition each of what de-enrolling a lead writes and of closing a run.
@@ -208,6 +209,7 @@ DECLARE
   v_error        text;
   v_again        boolean;
   v_cancel       text;
+  v_cancel_late  text;
   v_after_c      uuid;
   v_after_p      integer;
   v_after_l      uuid;
@@ -346,6 +348,9 @@ BEGIN
       v_after_c := NULL;
       v_after_p := NULL;
       v_after_l := NULL;
+      IF v_cancel_late IS NOT NULL THEN
+        RAISE EXCEPTION '%', v_cancel_late USING ERRCODE = 'query_canceled';
+      END IF;
       CONTINUE;
     END IF;
 
@@ -452,7 +457,12 @@ BEGIN
         EXCEPTION
           WHEN OTHERS OR query_canceled THEN
             -- rolled back whole: this transaction goes on client by client, which
-            -- rolls back only the client that fails and raises with it in flight
+            -- rolls back only the client that fails and raises with it in flight.
+            -- A cancel that none of them meets again came from outside (a
+            -- statement timeout, pg_cancel_backend): raised once they are committed
+            IF SQLSTATE = '57014' THEN
+              v_cancel_late := SQLERRM;
+            END IF;
             v_group_off := true;
             v_after_c := NULL;
             v_after_p := NULL;
@@ -568,8 +578,8 @@ BEGIN
       v_tx_leads := 0;
       v_tx_clients := 0;
       v_group_off := false;
-      IF v_cancel IS NOT NULL THEN
-        RAISE EXCEPTION '%', v_cancel USING ERRCODE = 'query_canceled';
+      IF coalesce(v_cancel, v_cancel_late) IS NOT NULL THEN
+        RAISE EXCEPTION '%', coalesce(v_cancel, v_cancel_late) USING ERRCODE = 'query_canceled';
       END IF;
       EXIT WHEN v_last;
     END IF;

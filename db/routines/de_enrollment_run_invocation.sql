@@ -29,6 +29,7 @@ DECLARE
   v_error        text;
   v_again        boolean;
   v_cancel       text;
+  v_cancel_late  text;
   v_after_c      uuid;
   v_after_p      integer;
   v_after_l      uuid;
@@ -167,6 +168,9 @@ BEGIN
       v_after_c := NULL;
       v_after_p := NULL;
       v_after_l := NULL;
+      IF v_cancel_late IS NOT NULL THEN
+        RAISE EXCEPTION '%', v_cancel_late USING ERRCODE = 'query_canceled';
+      END IF;
       CONTINUE;
     END IF;
 
@@ -273,7 +277,12 @@ BEGIN
         EXCEPTION
           WHEN OTHERS OR query_canceled THEN
             -- rolled back whole: this transaction goes on client by client, which
-            -- rolls back only the client that fails and raises with it in flight
+            -- rolls back only the client that fails and raises with it in flight.
+            -- A cancel that none of them meets again came from outside (a
+            -- statement timeout, pg_cancel_backend): raised once they are committed
+            IF SQLSTATE = '57014' THEN
+              v_cancel_late := SQLERRM;
+            END IF;
             v_group_off := true;
             v_after_c := NULL;
             v_after_p := NULL;
@@ -389,8 +398,8 @@ BEGIN
       v_tx_leads := 0;
       v_tx_clients := 0;
       v_group_off := false;
-      IF v_cancel IS NOT NULL THEN
-        RAISE EXCEPTION '%', v_cancel USING ERRCODE = 'query_canceled';
+      IF coalesce(v_cancel, v_cancel_late) IS NOT NULL THEN
+        RAISE EXCEPTION '%', coalesce(v_cancel, v_cancel_late) USING ERRCODE = 'query_canceled';
       END IF;
       EXIT WHEN v_last;
     END IF;

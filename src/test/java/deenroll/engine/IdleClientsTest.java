@@ -5,6 +5,7 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import deenroll.alert.AlertSink;
+import deenroll.db.DbErrors;
 import deenroll.db.schema.tables.records.DeEnrollmentInvocationsRecord;
 import deenroll.support.Fixtures;
 import deenroll.support.Query;
@@ -29,6 +30,7 @@ import static deenroll.engine.InvocationKit.invocation;
 import static deenroll.engine.InvocationKit.run;
 import static deenroll.engine.InvocationKit.runId;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * 0030: a client with nothing to do costs next to nothing. The first call of an
@@ -262,6 +264,44 @@ class IdleClientsTest {
             assertThat(Query.value(dsl, Integer.class, "SELECT count(DISTINCT processed_at)::int FROM de_enrollment_lead_log"))
                     .as("transactions").isEqualTo(1);
             assertThat(f.eligible()).isEqualTo(1);
+            assertThat(f.drift()).isZero();
+        }
+    }
+
+    /**
+     * A cancel that lands in a group and that no client meets again when the transaction goes on client by
+     * client came from outside (the CALL's statement timeout, pg_cancel_backend): it still reaches the caller,
+     * right after the COMMIT of the clients done meanwhile. Here a host trigger cancels any UPDATE of leads
+     * that spans two clients, which only a group makes.
+     */
+    @Test
+    void aCancelOnlyTheGroupMetIsRaisedAfterTheClientsAreCommitted() {
+        try (TestDatabase db = TestPostgres.get().migrated()) {
+            DSLContext dsl = db.db().dsl();
+            Fixtures f = new Fixtures(dsl);
+            UUID acme = client(dsl, 1, "Acme");
+            UUID beta = client(dsl, 2, "Beta");
+            f.leads(acme, f.campaign(acme, 1), 1, 2);
+            f.leads(beta, f.campaign(beta, 1), 1, 2);
+            f.recount();
+            db.sql("CREATE FUNCTION test_cancel_groups() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+                    + "   IF (SELECT count(DISTINCT client_id) FROM changed) > 1 THEN"
+                    + "     RAISE EXCEPTION 'test: canceling statement' USING ERRCODE = 'query_canceled';"
+                    + "   END IF;"
+                    + "   RETURN NULL;"
+                    + " END $$;"
+                    + " CREATE TRIGGER test_cancel_groups AFTER UPDATE ON leads REFERENCING NEW TABLE AS changed"
+                    + " FOR EACH STATEMENT EXECUTE FUNCTION test_cancel_groups();");
+            begin(dsl, INVOCATION, 100, false);
+
+            assertThatThrownBy(() -> call(dsl, INVOCATION, 60_000)).hasMessageContaining("test: canceling statement")
+                    .satisfies(e -> assertThat(DbErrors.describe(e)).contains("SQLSTATE 57014"));
+
+            assertThat(Query.value(dsl, String.class, "SELECT string_agg(status || ' ' || leads_de_enrolled, ','"
+                    + " ORDER BY client_id) FROM de_enrollment_runs WHERE invocation_id = ?", INVOCATION))
+                    .as("both clients done, client by client, and committed").isEqualTo("success 2,success 2");
+            assertThat(call(dsl, INVOCATION, 60_000)).isEqualTo("done");
+            assertThat(f.eligible()).isZero();
             assertThat(f.drift()).isZero();
         }
     }
