@@ -74,6 +74,12 @@ public final class Reports {
         return new OpsReport(lines, stringify(json), !problems.isEmpty());
     }
 
+    /** The week's most frequent errors of failed runs and failed leads, each read from its partial index (0033). */
+    static final String TOP_ERRORS = "SELECT left(error, 200) AS error, count(*) AS occurrences FROM ("
+            + " SELECT error_details AS error FROM de_enrollment_runs WHERE status = 'failed' AND run_at > now() - interval '7 days'"
+            + " UNION ALL SELECT error_message FROM de_enrollment_lead_log WHERE action = 'error' AND processed_at > now() - interval '7 days'"
+            + ") e GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 10";
+
     public OpsReport weekly() {
         return ReportReads.inOneTransaction(dsl, tx -> new Reports(tx).weeklyReads());
     }
@@ -91,10 +97,7 @@ public final class Reports {
                 + " n_live_tup AS rows FROM pg_stat_user_tables WHERE relname IN"
                 + " ('leads', 'campaigns', 'de_enrollment_runs', 'de_enrollment_lead_log', 'de_enrollment_runs_archive')"
                 + " ORDER BY pg_total_relation_size(relid) DESC").fetchMaps();
-        List<Map<String, Object>> errors = dsl.resultQuery("SELECT left(error, 200) AS error, count(*) AS occurrences FROM ("
-                + " SELECT error_details AS error FROM de_enrollment_runs WHERE status = 'failed' AND run_at > now() - interval '7 days'"
-                + " UNION ALL SELECT error_message FROM de_enrollment_lead_log WHERE action = 'error' AND processed_at > now() - interval '7 days'"
-                + ") e GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 10").fetchMaps();
+        List<Map<String, Object>> errors = dsl.resultQuery(TOP_ERRORS).fetchMaps();
         List<String> lines = new ArrayList<>();
         lines.add("Last 7 days, per day (runs / successes / failures / leads processed / average ms):");
         days.forEach(d -> lines.add(String.format("  %s  %5s %5s %5s %8s %8s", d.get("day"), d.get("runs"), d.get("successes"),

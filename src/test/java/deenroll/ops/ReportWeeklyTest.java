@@ -81,4 +81,30 @@ class ReportWeeklyTest {
                     .contains("de_enrollment_lead_log");
         }
     }
+
+    /**
+     * The top errors read only the errors (0033): with a week of runs and lead-log rows of which a few
+     * failed, each half of the query reads its partial index, not the time index and a filter.
+     */
+    @Test
+    void theTopErrorsReadTheErrorIndexes() {
+        try (TestDatabase db = TestPostgres.get().migrated()) {
+            UUID acme = new Fixtures(db.db().dsl()).client("Acme Dental");
+            db.sql("INSERT INTO de_enrollment_runs (id, invocation_id, client_id, run_at, run_type, status, budget_ms,"
+                    + " finished_at, error_details) SELECT md5('r' || g)::uuid, md5('i' || g)::uuid, '" + acme + "',"
+                    + " now() - g * interval '1 minute', 'scheduled', CASE WHEN g % 1000 = 0 THEN 'failed' ELSE 'success' END,"
+                    + " 300000, now() - g * interval '1 minute', CASE WHEN g % 1000 = 0 THEN 'ERROR: injected' END"
+                    + " FROM generate_series(1, 9000) AS g;"
+                    + " INSERT INTO de_enrollment_lead_log (run_id, lead_id, client_id, action, error_message, processed_at)"
+                    + " SELECT md5('r' || g)::uuid, md5('l' || g)::uuid, '" + acme + "',"
+                    + " CASE WHEN g % 1000 = 0 THEN 'error' ELSE 'de_enrolled' END,"
+                    + " CASE WHEN g % 1000 = 0 THEN 'P0001: refused' END, now() - g * interval '1 minute'"
+                    + " FROM generate_series(1, 9000) AS g;"
+                    + " ANALYZE de_enrollment_runs; ANALYZE de_enrollment_lead_log");
+
+            String plan = Sql.text(db, "EXPLAIN (FORMAT JSON) " + Reports.TOP_ERRORS);
+
+            assertThat(plan).contains("de_enrollment_runs_failed_idx").contains("de_enrollment_lead_log_errors_idx");
+        }
+    }
 }
