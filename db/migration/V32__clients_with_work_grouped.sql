@@ -116,7 +116,8 @@ $fn$;
 -- Closes runs. A run is never closed twice (the abandoned-run check, or a call
 -- that failed after closing it, may have closed it already). A run that
 -- attempted leads and de-enrolled none because every one it tried failed is
--- 'failed', whatever the caller asked (0028). Every way a run ends goes through here.
+-- 'failed', whatever the caller asked (0028). Every run that was started ends
+-- here (an idle client's run is inserted closed by the first look, 0030).
 CREATE OR REPLACE FUNCTION de_enrollment_finish_runs(p_run_ids uuid[], p_status text, p_error text,
                                                      p_peak_memory_mb integer)
 RETURNS SETOF de_enrollment_runs
