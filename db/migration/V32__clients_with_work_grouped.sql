@@ -8,8 +8,8 @@
 -- two finished leads spent 0.9 s in the procedure. Now:
 --   * a transaction that comes to a fresh client (no run, no cursor) first
 --     gathers a group: that client and the next ones, in list order, while
---     each is claimed (the same try of the client's transaction-level lock
---     and look for another invocation's running run as for one client), has
+--     each is claimed (de_enrollment_client_taken, which the deferral of one
+--     client asks too), has
 --     no run row yet, and has fewer eligible leads than the room left of the
 --     batch size (counted up to the room: a client with as many has a walk of
 --     its own), up to 30 clients;
@@ -154,6 +154,23 @@ LANGUAGE plpgsql VOLATILE
 AS $$
 BEGIN
   RETURN QUERY SELECT * FROM de_enrollment_finish_runs(ARRAY[p_run_id], p_status, p_error, p_peak_memory_mb);
+END
+$$;
+
+-- Whether another invocation is on the client (0026): it has a running run of
+-- it, or it holds the client's claim, the transaction-level advisory lock a
+-- runner takes while it starts the client (only ever tried). A client that is
+-- free is claimed by the calling transaction. One definition for the deferral
+-- and for the groups (0032).
+CREATE OR REPLACE FUNCTION de_enrollment_client_taken(p_client_id uuid, p_invocation_id uuid)
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE
+AS $$
+BEGIN
+  RETURN NOT pg_try_advisory_xact_lock(1684366702, hashtext(p_client_id::text))
+         OR EXISTS (SELECT 1 FROM de_enrollment_runs AS o
+                    WHERE o.client_id = p_client_id AND o.status = 'running'
+                      AND o.invocation_id IS DISTINCT FROM p_invocation_id);
 END
 $$;
 
@@ -327,10 +344,7 @@ BEGIN
     SELECT r.status INTO v_status FROM de_enrollment_runs AS r WHERE r.id = v_run;
 
     IF v_status IS NULL AND v_position <= v_clients - v_deferred
-       AND (NOT pg_try_advisory_xact_lock(1684366702, hashtext(v_client::text))
-            OR EXISTS (SELECT 1 FROM de_enrollment_runs AS o
-                       WHERE o.client_id = v_client AND o.status = 'running'
-                         AND o.invocation_id IS DISTINCT FROM p_invocation_id)) THEN
+       AND de_enrollment_client_taken(v_client, p_invocation_id) THEN
       -- Another invocation is on this client (0026): it goes to the end of the
       -- list. Committed with the clients this transaction finished before it
       -- and nothing else, so the row never points at a client that a
@@ -371,10 +385,7 @@ BEGIN
         EXIT WHEN v_j > v_clients - v_deferred OR cardinality(v_g_clients) >= 30 - v_tx_clients;
         IF v_j > v_position THEN
           EXIT WHEN EXISTS (SELECT 1 FROM de_enrollment_runs AS r WHERE r.id = v_run_ids[v_j]);
-          EXIT WHEN NOT pg_try_advisory_xact_lock(1684366702, hashtext(v_client_ids[v_j]::text));
-          EXIT WHEN EXISTS (SELECT 1 FROM de_enrollment_runs AS o
-                            WHERE o.client_id = v_client_ids[v_j] AND o.status = 'running'
-                              AND o.invocation_id IS DISTINCT FROM p_invocation_id);
+          EXIT WHEN de_enrollment_client_taken(v_client_ids[v_j], p_invocation_id);
         END IF;
         SELECT count(*)::integer INTO v_count
         FROM (SELECT 1 FROM de_enrollment_eligible_leads AS e WHERE e.client_id = v_client_ids[v_j] LIMIT v_room) AS s;

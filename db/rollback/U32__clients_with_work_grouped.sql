@@ -344,6 +344,7 @@ $procedure$
 
 DROP FUNCTION IF EXISTS de_enrollment_apply_runs(uuid[], uuid[]);
 DROP FUNCTION IF EXISTS de_enrollment_finish_runs(uuid[], text, text, integer);
+DROP FUNCTION IF EXISTS de_enrollment_client_taken(uuid, uuid);
 
 CREATE OR REPLACE FUNCTION de_enrollment_schema_version()
 RETURNS integer

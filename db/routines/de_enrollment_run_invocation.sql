@@ -146,10 +146,7 @@ BEGIN
     SELECT r.status INTO v_status FROM de_enrollment_runs AS r WHERE r.id = v_run;
 
     IF v_status IS NULL AND v_position <= v_clients - v_deferred
-       AND (NOT pg_try_advisory_xact_lock(1684366702, hashtext(v_client::text))
-            OR EXISTS (SELECT 1 FROM de_enrollment_runs AS o
-                       WHERE o.client_id = v_client AND o.status = 'running'
-                         AND o.invocation_id IS DISTINCT FROM p_invocation_id)) THEN
+       AND de_enrollment_client_taken(v_client, p_invocation_id) THEN
       -- Another invocation is on this client (0026): it goes to the end of the
       -- list. Committed with the clients this transaction finished before it
       -- and nothing else, so the row never points at a client that a
@@ -190,10 +187,7 @@ BEGIN
         EXIT WHEN v_j > v_clients - v_deferred OR cardinality(v_g_clients) >= 30 - v_tx_clients;
         IF v_j > v_position THEN
           EXIT WHEN EXISTS (SELECT 1 FROM de_enrollment_runs AS r WHERE r.id = v_run_ids[v_j]);
-          EXIT WHEN NOT pg_try_advisory_xact_lock(1684366702, hashtext(v_client_ids[v_j]::text));
-          EXIT WHEN EXISTS (SELECT 1 FROM de_enrollment_runs AS o
-                            WHERE o.client_id = v_client_ids[v_j] AND o.status = 'running'
-                              AND o.invocation_id IS DISTINCT FROM p_invocation_id);
+          EXIT WHEN de_enrollment_client_taken(v_client_ids[v_j], p_invocation_id);
         END IF;
         SELECT count(*)::integer INTO v_count
         FROM (SELECT 1 FROM de_enrollment_eligible_leads AS e WHERE e.client_id = v_client_ids[v_j] LIMIT v_room) AS s;

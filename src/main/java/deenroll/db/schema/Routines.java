@@ -7,6 +7,7 @@ package deenroll.db.schema;
 import deenroll.db.schema.routines.DeEnrollmentAddCounts;
 import deenroll.db.schema.routines.DeEnrollmentApply;
 import deenroll.db.schema.routines.DeEnrollmentBeginInvocation;
+import deenroll.db.schema.routines.DeEnrollmentClientTaken;
 import deenroll.db.schema.routines.DeEnrollmentFailInFlight;
 import deenroll.db.schema.routines.DeEnrollmentFinishInvocation;
 import deenroll.db.schema.routines.DeEnrollmentHeartbeat;
@@ -236,6 +237,50 @@ public class Routines {
         f.setPLeaseMs(pLeaseMs);
         f.setPIgnorePause(pIgnorePause);
         f.setPClientId(pClientId);
+
+        return f.asField();
+    }
+
+    /**
+     * Call <code>de_enrollment_client_taken</code>
+     */
+    public static Boolean deEnrollmentClientTaken(
+          Configuration configuration
+        , UUID pClientId
+        , UUID pInvocationId
+    ) {
+        DeEnrollmentClientTaken f = new DeEnrollmentClientTaken();
+        f.setPClientId(pClientId);
+        f.setPInvocationId(pInvocationId);
+
+        f.execute(configuration);
+        return f.getReturnValue();
+    }
+
+    /**
+     * Get <code>de_enrollment_client_taken</code> as a field.
+     */
+    public static Field<Boolean> deEnrollmentClientTaken(
+          UUID pClientId
+        , UUID pInvocationId
+    ) {
+        DeEnrollmentClientTaken f = new DeEnrollmentClientTaken();
+        f.setPClientId(pClientId);
+        f.setPInvocationId(pInvocationId);
+
+        return f.asField();
+    }
+
+    /**
+     * Get <code>de_enrollment_client_taken</code> as a field.
+     */
+    public static Field<Boolean> deEnrollmentClientTaken(
+          Field<UUID> pClientId
+        , Field<UUID> pInvocationId
+    ) {
+        DeEnrollmentClientTaken f = new DeEnrollmentClientTaken();
+        f.setPClientId(pClientId);
+        f.setPInvocationId(pInvocationId);
 
         return f.asField();
     }
