@@ -49,7 +49,7 @@ public final class Reports {
         List<UUID> named = problems.stream().flatMap(p -> p.client().stream()).map(ClientRef::id).distinct().toList();
         // the view reads every client's last day; with no client named there is nothing to read it for
         List<Map<String, Object>> attention = named.isEmpty() ? List.of() : dsl.resultQuery("SELECT client_id, client_name, failed_runs_24h,"
-                + " hours_since_success, last_success FROM de_enrollment_health WHERE client_id = ANY({0})"
+                + " hours_since_success, last_success FROM de_enrollment_health WHERE client_id IN (SELECT unnest({0}))"
                 + " ORDER BY failed_runs_24h DESC, hours_since_success DESC NULLS FIRST, client_name",
                 DSL.val(named.toArray(UUID[]::new))).fetchMaps();
         int stuck = dsl.fetchCount(StuckLeads.idleLongerThan(limits.stuckGrace()));

@@ -168,8 +168,7 @@ class IdleClientsTest {
                     .isEqualTo("success 3,success 3,success 3,success 3,success 3");
             assertThat(f.eligible()).isZero();
             assertThat(f.drift()).isZero();
-            assertThat(Query.value(dsl, Integer.class, "SELECT count(*)::int FROM (SELECT lead_id FROM de_enrollment_lead_log"
-                    + " GROUP BY lead_id HAVING count(*) > 1) AS t")).as("leads logged twice").isZero();
+            assertThat(leadsLoggedTwice(dsl)).as("leads logged twice").isZero();
         }
     }
 
@@ -218,8 +217,7 @@ class IdleClientsTest {
                     .isEqualTo("Acme success 3/3 in 1, Beta success 4/4 in 2, Gamma success 2/2 in 1");
             assertThat(Query.value(dsl, Integer.class, "SELECT count(*)::int FROM test_all_eligible")).isZero();
             assertThat(f.drift()).isZero();
-            assertThat(Query.value(dsl, Integer.class, "SELECT count(*)::int FROM (SELECT lead_id FROM de_enrollment_lead_log"
-                    + " GROUP BY lead_id HAVING count(*) > 1) AS t")).as("leads logged twice").isZero();
+            assertThat(leadsLoggedTwice(dsl)).as("leads logged twice").isZero();
         }
     }
 
@@ -367,6 +365,11 @@ class IdleClientsTest {
 
             assertThat(plan).contains("de_enrollment_runs_client_running_idx");
         }
+    }
+
+    private static int leadsLoggedTwice(DSLContext dsl) {
+        return Query.value(dsl, Integer.class, "SELECT count(*)::int FROM (SELECT lead_id FROM de_enrollment_lead_log"
+                + " GROUP BY lead_id HAVING count(*) > 1) AS t");
     }
 
     /** Records how many leads each UPDATE statement changed: a group updates all of its leads with one. */
