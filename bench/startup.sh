@@ -9,7 +9,10 @@
 #   idle         deenroll run (nothing to do)
 #   help-cds / idle-cds   the same with the launcher's application class-data
 #                archive (target/deenroll.jsa, dumped by ./deenroll from
-#                src/main/cds/deenroll.classlist): what ./deenroll runs
+#                src/main/cds/deenroll.classlist): what ./deenroll runs on JDK 17
+#   help-aot / idle-aot   on a JDK 24 or later, with the launcher's ahead-of-time
+#                cache (target/deenroll.aot, trained by the drain run below,
+#                which goes through ./deenroll): what ./deenroll runs there
 # and, once, a class-loading timeline (-Xlog:class+load with JVM uptime) of an
 # idle run with and without the archive: when the CLI, the pool, the driver,
 # jOOQ, the schema check and the engine's first batch are reached.
@@ -41,7 +44,11 @@ db=bench_startup_$$
 q "DROP DATABASE IF EXISTS $db"; q "CREATE DATABASE $db TEMPLATE bench_s_deenroll"
 export DATABASE_URL="postgres://$PGUSER@$PGHOST:$PGPORT/$db"
 # shellcheck disable=SC2086
-$java $java_opts -jar "$jar" run >/dev/null 2>&1                     # drain: nothing left to do
+"$ROOT/deenroll" run >/dev/null 2>&1       # drain: nothing left to do (on a JDK 24+ it trains the launcher's cache)
+aot="$ROOT/target/deenroll.aot"
+by=; [ -f "$aot.java" ] && read -r by < "$aot.java"
+variants="jvm help help-cds idle idle-cds"
+[ -f "$aot" ] && [ "$by" = "$(readlink -f "$(command -v "$java")")" ] && variants="$variants help-aot idle-aot"
 echo "app CDS archive: $(du -h "$jsa" | cut -f1); $("$java" -version 2>&1 | head -1)"
 
 psi() { sed -n 's/^some avg10=\([0-9.]*\).*/\1/p' /proc/pressure/cpu 2>/dev/null || true; }
@@ -64,11 +71,15 @@ for r in $(seq 1 "$reps"); do
     one help-cds $java $java_opts -Xshare:auto -XX:SharedArchiveFile="$jsa" -jar "$jar" --help
     one idle     $java $java_opts -jar "$jar" run
     one idle-cds $java $java_opts -Xshare:auto -XX:SharedArchiveFile="$jsa" -jar "$jar" run
+    case " $variants " in *" idle-aot "*)
+      one help-aot $java $java_opts -XX:AOTCache="$aot" -jar "$jar" --help
+      one idle-aot $java $java_opts -XX:AOTCache="$aot" -jar "$jar" run ;;
+    esac
   }
 done
 echo "| what | median ms | runs (ms) | median CPU ms | CPU PSI avg10 now |"
 echo "|---|---|---|---|---|"
-for k in jvm help help-cds idle idle-cds; do
+for k in $variants; do
   printf '| %s | **%s** | %s | %s | %s |\n' "$k" "$(echo "${T[$k]}" | median)" "${T[$k]# }" "$(echo "${C[$k]}" | median)" "$(psi)"
 done
 
@@ -89,6 +100,7 @@ echo "| run | classes | from CDS | Main | RunCommand | Hikari | jOOQ DSL | Schem
 echo "|---|---|---|---|---|---|---|---|---|---|---|"
 timeline default ""
 timeline app-cds "-Xshare:auto -XX:SharedArchiveFile=$jsa"
+case " $variants " in *" idle-aot "*) timeline aot "-XX:AOTCache=$aot" ;; esac
 echo "loaded classes by library (default run): $(for p in org.jooq com.fasterxml ch.qos org.slf4j org.postgresql com.zaxxer picocli org.flywaydb deenroll. 'java\.' 'jdk\.\|sun\.'; do printf '%s=%s ' "$p" "$(grep -c " $p" "$OUT/classload-default.log")"; done)"
 
 echo

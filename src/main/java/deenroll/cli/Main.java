@@ -103,7 +103,10 @@ public final class Main {
                 .addSubcommand("indexes", new ReportCommand.Indexes(ctx)));
         commands.put("cleanup", () -> new CleanupCommand(ctx));
         commands.put("demo", () -> new DemoCommand(ctx));
-        commands.put(COMPLETION, AutoComplete.GenerateCompletion::new);
+        // a lambda, not GenerateCompletion::new: a method reference loads picocli's Java 5 class
+        // at every start, and a JDK 25 ahead-of-time cache holding that lambda cannot be made
+        // (the JVM aborts writing it; ./deenroll)
+        commands.put(COMPLETION, () -> new AutoComplete.GenerateCompletion());
         return commands;
     }
 
