@@ -24,7 +24,9 @@
 #             the per-campaign form that uses the index); ms = BEGIN..COMMIT
 #   batched   floor-batched.sql: batches of 100 in a plpgsql loop, one COMMIT each
 #   deenroll  the whole process, JVM start included: ./deenroll run --output json
-#             (the launcher: its JVM flags and class-data archive; batch 100, all clients);
+#             (the launcher: its JVM flags and class-data archive, or on a JDK 24+
+#             its ahead-of-time cache; batch 100, all clients); each launcher gets
+#             one unmeasured run first (on a JDK 24+ that one trains the cache);
 #             ms = wall time around the process, rss = /usr/bin/time %M
 #   deenrollN N runners started together on one copy (scale-out); ms = until
 #             the last one exits, rss = the largest
