@@ -10,12 +10,15 @@ import deenroll.health.StuckLeads;
 import deenroll.health.Thresholds;
 import org.jooq.DSLContext;
 import org.jooq.impl.DSL;
+import org.jooq.impl.SQLDataType;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+
+import static deenroll.db.Among.among;
 
 /**
  * The operating procedure's read-only reports: the morning check, the weekly
@@ -49,9 +52,9 @@ public final class Reports {
         List<UUID> named = problems.stream().flatMap(p -> p.client().stream()).map(ClientRef::id).distinct().toList();
         // the view reads every client's last day; with no client named there is nothing to read it for
         List<Map<String, Object>> attention = named.isEmpty() ? List.of() : dsl.resultQuery("SELECT client_id, client_name, failed_runs_24h,"
-                + " hours_since_success, last_success FROM de_enrollment_health WHERE client_id IN (SELECT unnest({0}))"
+                + " hours_since_success, last_success FROM de_enrollment_health WHERE {0}"
                 + " ORDER BY failed_runs_24h DESC, hours_since_success DESC NULLS FIRST, client_name",
-                DSL.val(named.toArray(UUID[]::new))).fetchMaps();
+                among(DSL.field(DSL.name("client_id"), SQLDataType.UUID), named.toArray(UUID[]::new))).fetchMaps();
         int stuck = dsl.fetchCount(StuckLeads.idleLongerThan(limits.stuckGrace()));
         List<String> lines = new ArrayList<>();
         lines.add("Last 24 hours");

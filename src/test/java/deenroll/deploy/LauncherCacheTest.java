@@ -63,8 +63,7 @@ class LauncherCacheTest {
 
     @Test
     void onAJdk24OrLaterTheFirstRunTrainsTheCacheAndTheNextStartMapsIt() throws Exception {
-        Path javaHome = jdk24().orElse(null);
-        assumeTrue(javaHome != null, "no JDK 24 or later installed (DEENROLL_TEST_AOT_JAVA_HOME, /usr/lib/jvm): the ahead-of-time cache needs one");
+        Path javaHome = jdk24OrSkip();
         clean();
         try (TestDatabase db = withEligibleLeads(120)) {
             Result training = launcher(javaHome, db, Map.of(), "run", "--output", "json", "--batch-size", "50");
@@ -86,13 +85,8 @@ class LauncherCacheTest {
             assertThat(next.stderr).doesNotContain(TRAINS).doesNotContain("[warning]").doesNotContain("[error");
             assertThat(new ObjectMapper().readTree(next.stdout).path("status").asText()).isEqualTo("success");
             assertThat(Files.getLastModifiedTime(aot).toMillis()).isEqualTo(made);
-            assertThat(mapsTheCache(javaHome)).as("a later start's JVM has the cache mapped").isTrue();
+            assertThat(maps(checkout.resolve("deenroll"), javaHome, aot)).as("a later start's JVM has the cache mapped").isTrue();
         }
-    }
-
-    /** Whether the JVM of a start that waits on a silent database has the cache file in its memory maps. */
-    private static boolean mapsTheCache(Path javaHome) throws Exception {
-        return maps(checkout.resolve("deenroll"), javaHome, aot);
     }
 
     /** Whether the JVM that {@code launcher} starts (waiting on a silent database) has {@code file} in its memory maps. */
@@ -124,8 +118,7 @@ class LauncherCacheTest {
 
     @Test
     void aRunThatDoesNotReachItsWorkTrainsNothingAndKeepsItsExitCode() throws Exception {
-        Path javaHome = jdk24().orElse(null);
-        assumeTrue(javaHome != null, "no JDK 24 or later installed (DEENROLL_TEST_AOT_JAVA_HOME, /usr/lib/jvm): the ahead-of-time cache needs one");
+        Path javaHome = jdk24OrSkip();
         clean();
         Result unreachable = launcher(javaHome, null, Map.of(), "run", "--output", "json",
                 "--database-url", "postgres://deenroll@127.0.0.1:1/none", "--connect-timeout", "1000");
@@ -138,8 +131,7 @@ class LauncherCacheTest {
 
     @Test
     void aSigtermDuringTheTrainingRunReachesTheJvm() throws Exception {
-        Path javaHome = jdk24().orElse(null);
-        assumeTrue(javaHome != null, "no JDK 24 or later installed (DEENROLL_TEST_AOT_JAVA_HOME, /usr/lib/jvm): the ahead-of-time cache needs one");
+        Path javaHome = jdk24OrSkip();
         clean();
         try (ServerSocket silent = silentServer()) {
             ProcessBuilder builder = builder(javaHome, null, Map.of(), "run", "--output", "json", "--database-url",
@@ -164,8 +156,7 @@ class LauncherCacheTest {
 
     @Test
     void theInstalledLauncherMapsTheCacheTheInstallStepMakesForItsJvmOnly() throws Exception {
-        Path javaHome = jdk24().orElse(null);
-        assumeTrue(javaHome != null, "no JDK 24 or later installed (DEENROLL_TEST_AOT_JAVA_HOME, /usr/lib/jvm): the ahead-of-time cache needs one");
+        Path javaHome = jdk24OrSkip();
         Path opt = checkout.resolve("opt");
         Files.createDirectories(opt);
         Path launcher = opt.resolve("deenroll");
@@ -273,6 +264,13 @@ class LauncherCacheTest {
         f.leads(acme, f.campaign(acme, 2), 2, leads);
         f.recount();
         return db;
+    }
+
+    /** The home of a JDK 24 or later; the test is skipped, saying why, when there is none. */
+    private static Path jdk24OrSkip() throws IOException {
+        Optional<Path> home = jdk24();
+        assumeTrue(home.isPresent(), "no JDK 24 or later installed (DEENROLL_TEST_AOT_JAVA_HOME, /usr/lib/jvm): the ahead-of-time cache needs one");
+        return home.get();
     }
 
     /** A JDK 24 or later: DEENROLL_TEST_AOT_JAVA_HOME, else the first one under /usr/lib/jvm. */
