@@ -12,6 +12,10 @@ import java.util.function.IntSupplier;
  * most about a second of them), waits (at most 60 s) until the run rows are
  * closed and the report printed, then ends the
  * process with the command's own exit code (3 for partial) instead of 143.
+ * A shutdown that starts after the command returned (main's System.exit; a
+ * signal in that last instant ends the process as signalled, 143) is left
+ * alone, so the JVM's other hooks finish: a flight recording's dump on exit,
+ * which a halt here cut off to an empty file.
  */
 final class SigtermGuard {
 
@@ -24,6 +28,9 @@ final class SigtermGuard {
         CountDownLatch finished = new CountDownLatch(1);
         int[] exitCode = {ExitCode.FAILED};
         Thread hook = new Thread(() -> {
+            if (finished.getCount() == 0) {
+                return;
+            }
             stop.request();
             try {
                 if (finished.await(GRACE_SECONDS, TimeUnit.SECONDS)) {
