@@ -54,9 +54,10 @@ DO $$
 DECLARE
   deenroll_routines CONSTANT text[] := ARRAY[
     'de_enrollment_abandoned_runs', 'de_enrollment_add_counts', 'de_enrollment_apply',
-    'de_enrollment_begin_invocation', 'de_enrollment_campaign_counters', 'de_enrollment_clients_to_run',
-    'de_enrollment_close_abandoned_invocations', 'de_enrollment_current_pause', 'de_enrollment_fail_in_flight',
-    'de_enrollment_finish_invocation', 'de_enrollment_finish_run', 'de_enrollment_heartbeat',
+    'de_enrollment_apply_runs', 'de_enrollment_begin_invocation', 'de_enrollment_campaign_counters',
+    'de_enrollment_client_taken', 'de_enrollment_clients_to_run', 'de_enrollment_close_abandoned_invocations',
+    'de_enrollment_current_pause', 'de_enrollment_fail_in_flight', 'de_enrollment_finish_invocation',
+    'de_enrollment_finish_run', 'de_enrollment_finish_runs', 'de_enrollment_heartbeat',
     'de_enrollment_invocation_position', 'de_enrollment_invocation_progress', 'de_enrollment_is_eligible',
     'de_enrollment_lead_log_of', 'de_enrollment_lease_expired', 'de_enrollment_lock_invocation',
     'de_enrollment_outcome', 'de_enrollment_pause', 'de_enrollment_resume', 'de_enrollment_retryable',

@@ -96,10 +96,16 @@ class WorkerRoleTest {
         }
     }
 
-    /** The script names deenroll's routines one by one: a routine added by a migration must be added there too. */
+    /**
+     * The script names deenroll's routines one by one: a routine added by a migration must be added there too.
+     * Checked where PUBLIC may execute nothing, as on a platform that revokes it: otherwise PUBLIC's default
+     * grant hides a routine the script forgot (three did, from 0032, until the check was made this way).
+     */
     @Test
     void theWorkerMayExecuteEveryRoutineInDbRoutines() throws IOException {
         try (TestDatabase db = withWorker(); Stream<Path> files = Files.list(Path.of("db/routines"))) {
+            db.sql("REVOKE EXECUTE ON ALL ROUTINES IN SCHEMA public FROM PUBLIC");
+            db.sql(Files.readString(SCRIPT));
             List<String> routines = files.map(p -> p.getFileName().toString().replace(".sql", "")).sorted().toList();
             assertThat(routines).isNotEmpty();
             for (String routine : routines) {
