@@ -58,12 +58,12 @@ DECLARE
     'de_enrollment_client_taken', 'de_enrollment_clients_to_run', 'de_enrollment_close_abandoned_invocations',
     'de_enrollment_current_pause', 'de_enrollment_fail_in_flight', 'de_enrollment_finish_invocation',
     'de_enrollment_finish_run', 'de_enrollment_finish_runs', 'de_enrollment_heartbeat',
-    'de_enrollment_invocation_position', 'de_enrollment_invocation_progress', 'de_enrollment_is_eligible',
-    'de_enrollment_lead_log_of', 'de_enrollment_lease_expired', 'de_enrollment_lock_invocation',
-    'de_enrollment_outcome', 'de_enrollment_pause', 'de_enrollment_resume', 'de_enrollment_retryable',
-    'de_enrollment_run_invocation', 'de_enrollment_schema_version', 'de_enrollment_sequence_length',
-    'de_enrollment_start_run', 'de_enrollment_stuck_leads', 'get_leads_for_de_enrollment',
-    'process_de_enrollment_batch'];
+    'de_enrollment_invocation_position', 'de_enrollment_invocation_progress', 'de_enrollment_invocation_runs',
+    'de_enrollment_is_eligible', 'de_enrollment_lead_log_of', 'de_enrollment_lease_expired',
+    'de_enrollment_lock_invocation', 'de_enrollment_outcome', 'de_enrollment_pause', 'de_enrollment_resume',
+    'de_enrollment_retryable', 'de_enrollment_run_invocation', 'de_enrollment_schema_version',
+    'de_enrollment_sequence_length', 'de_enrollment_start_run', 'de_enrollment_stuck_leads',
+    'get_leads_for_de_enrollment', 'process_de_enrollment_batch'];
   r record;
 BEGIN
   FOR r IN SELECT p.oid::regprocedure AS routine, p.proname = ANY (deenroll_routines) AS ours

@@ -5,4 +5,4 @@ CREATE OR REPLACE FUNCTION public.de_enrollment_schema_version()
  RETURNS integer
  LANGUAGE sql
  IMMUTABLE
-AS $function$ SELECT 33 $function$;
+AS $function$ SELECT 34 $function$;

@@ -23,7 +23,7 @@ import java.util.List;
 public final class Migrator {
 
     /** The schema version this build of the tool needs and ships. */
-    public static final int REQUIRED_VERSION = 33;
+    public static final int REQUIRED_VERSION = 34;
     static final String BASELINE_VERSION = "18";
     private static final List<String> HOST_TABLES = List.of("clients", "campaigns", "leads");
 

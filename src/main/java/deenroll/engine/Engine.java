@@ -6,8 +6,7 @@ import deenroll.alert.Severity;
 import deenroll.db.Database;
 import deenroll.db.DbErrors;
 import deenroll.db.TransientErrors;
-import deenroll.db.schema.tables.records.DeEnrollmentInvocationsRecord;
-import deenroll.db.schema.tables.records.DeEnrollmentRunsRecord;
+import deenroll.db.schema.tables.records.DeEnrollmentInvocationRunsRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -177,22 +176,16 @@ public final class Engine {
     /** The invocation as its rows say: runs in the order they were done, then the clients not started. */
     private Invocation report(UUID id, RunRequest request, StopReason reason, List<AbandonedRun> abandoned,
                               Instant started) {
-        DeEnrollmentInvocationsRecord row = invocations.row(id);
-        List<UUID> clientIds = List.of(row.getClientIds());
-        List<UUID> runIds = List.of(row.getRunIds());
-        Map<UUID, DeEnrollmentRunsRecord> rows = runs.rows(runIds);
-        Map<UUID, String> names = runs.names(clientIds);
         List<ClientRun> done = new ArrayList<>();
         List<Client> notStarted = new ArrayList<>();
         List<String> cleared = new ArrayList<>();
         int idle = 0;
-        for (int i = 0; i < clientIds.size(); i++) {
-            Client client = new Client(clientIds.get(i), names.getOrDefault(clientIds.get(i), "(deleted client)"));
-            DeEnrollmentRunsRecord run = rows.get(runIds.get(i));
-            if (run == null) {
+        for (DeEnrollmentInvocationRunsRecord r : runs.ofInvocation(id)) {
+            Client client = new Client(r.getClientId(), r.getClientName() == null ? "(deleted client)" : r.getClientName());
+            if (r.getRunId() == null) {
                 notStarted.add(client);
             } else {
-                ClientRun clientRun = Runs.clientRun(client, run);
+                ClientRun clientRun = Runs.clientRun(client, r);
                 done.add(clientRun);
                 idle += report(client, clientRun, cleared) ? 1 : 0;
             }

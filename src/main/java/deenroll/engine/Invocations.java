@@ -1,7 +1,6 @@
 package deenroll.engine;
 
 import deenroll.db.schema.tables.records.DeEnrollmentInvocationProgressRecord;
-import deenroll.db.schema.tables.records.DeEnrollmentInvocationsRecord;
 import org.jooq.DSLContext;
 
 import java.time.Duration;
@@ -12,7 +11,6 @@ import static deenroll.db.schema.Routines.deEnrollmentFailInFlight;
 import static deenroll.db.schema.Routines.deEnrollmentFinishInvocation;
 import static deenroll.db.schema.Routines.deEnrollmentHeartbeat;
 import static deenroll.db.schema.Routines.deEnrollmentRunInvocation;
-import static deenroll.db.schema.Tables.DE_ENROLLMENT_INVOCATIONS;
 import static deenroll.db.schema.Tables.DE_ENROLLMENT_INVOCATION_PROGRESS;
 import static deenroll.db.schema.Tables.DE_ENROLLMENT_LIVE_INVOCATIONS;
 
@@ -82,9 +80,5 @@ final class Invocations {
         var r = dsl.select(v.CLIENTS_DONE, v.CLIENTS_TOTAL, v.LEADS_DE_ENROLLED).from(v).where(v.INVOCATION_ID.eq(id))
                 .fetchSingle();
         return new Progress(r.value1(), r.value2(), r.value3(), elapsed, budgetLeft);
-    }
-
-    DeEnrollmentInvocationsRecord row(UUID id) {
-        return dsl.selectFrom(DE_ENROLLMENT_INVOCATIONS).where(DE_ENROLLMENT_INVOCATIONS.ID.eq(id)).fetchSingle();
     }
 }

@@ -3,7 +3,7 @@ package deenroll.engine;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
-import deenroll.db.schema.tables.records.DeEnrollmentRunsRecord;
+import deenroll.db.schema.tables.records.DeEnrollmentInvocationRunsRecord;
 import org.jooq.DSLContext;
 import org.jooq.impl.DSL;
 
@@ -22,9 +22,8 @@ import java.util.UUID;
 import static deenroll.db.Among.among;
 import static deenroll.db.schema.Routines.deEnrollmentClientsToRun;
 import static deenroll.db.schema.Routines.deEnrollmentCloseAbandonedInvocations;
-import static deenroll.db.schema.Tables.CLIENTS;
 import static deenroll.db.schema.Tables.DE_ENROLLMENT_ELIGIBLE_LEADS;
-import static deenroll.db.schema.Tables.DE_ENROLLMENT_RUNS;
+import static deenroll.db.schema.Tables.DE_ENROLLMENT_INVOCATION_RUNS;
 
 /** The run rows and the client list: the engine's bookkeeping in the database. */
 public final class Runs {
@@ -49,26 +48,20 @@ public final class Runs {
                 .fetch(r -> new Client(r.getClientId(), r.getClientName()));
     }
 
-    /** The names of these clients, by id (a client the host deleted meanwhile has none). */
-    Map<UUID, String> names(Collection<UUID> clientIds) {
-        return dsl.select(CLIENTS.ID, CLIENTS.NAME)
-                .from(CLIENTS)
-                .where(among(CLIENTS.ID, clientIds.toArray(UUID[]::new)))
-                .fetchMap(CLIENTS.ID, CLIENTS.NAME);
-    }
-
-    /** The run rows with these ids, by id. */
-    Map<UUID, DeEnrollmentRunsRecord> rows(Collection<UUID> runIds) {
-        return dsl.selectFrom(DE_ENROLLMENT_RUNS)
-                .where(among(DE_ENROLLMENT_RUNS.ID, runIds.toArray(UUID[]::new)))
-                .fetchMap(DE_ENROLLMENT_RUNS.ID);
+    /**
+     * Every client of the invocation, in its order, with its run as the run's row says
+     * (de_enrollment_invocation_runs: one statement, however many clients); the run's
+     * columns are null for a client not started.
+     */
+    List<DeEnrollmentInvocationRunsRecord> ofInvocation(UUID invocationId) {
+        return dsl.selectFrom(DE_ENROLLMENT_INVOCATION_RUNS(invocationId)).fetch();
     }
 
     /** The run as the engine reports it: what its row says. */
-    static ClientRun clientRun(Client client, DeEnrollmentRunsRecord r) {
+    static ClientRun clientRun(Client client, DeEnrollmentInvocationRunsRecord r) {
         Counts counts = new Counts(r.getLeadsEvaluated(), r.getLeadsDeEnrolled(), r.getLeadsSkipped(),
                 r.getLeadsFailed(), outcomes(r.getByOutcome() == null ? null : r.getByOutcome().data()));
-        return new ClientRun(client.id(), client.name(), r.getId(), RunStatus.of(r.getStatus()), counts, r.getBatches(),
+        return new ClientRun(client.id(), client.name(), r.getRunId(), RunStatus.of(r.getStatus()), counts, r.getBatches(),
                 r.getDurationMs() == null ? 0 : r.getDurationMs(), r.getErrorDetails());
     }
 

@@ -46,7 +46,8 @@ public final class Rollback {
             Map.entry(30, "U30__idle_clients_set_based.sql"),
             Map.entry(31, "U31__health_by_time.sql"),
             Map.entry(32, "U32__clients_with_work_grouped.sql"),
-            Map.entry(33, "U33__report_indexes.sql"));
+            Map.entry(33, "U33__report_indexes.sql"),
+            Map.entry(34, "U34__invocation_runs.sql"));
     /** Where a rollback can stop: 18 (before deenroll) or any version with a script, up to the one before the newest. */
     private static final List<Integer> TARGETS = Stream.concat(Stream.of(18),
                     SCRIPTS.keySet().stream().filter(v -> v < Collections.max(SCRIPTS.keySet())))

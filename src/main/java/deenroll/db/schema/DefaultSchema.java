@@ -19,6 +19,7 @@ import deenroll.db.schema.tables.DeEnrollmentFinishRuns;
 import deenroll.db.schema.tables.DeEnrollmentHealth;
 import deenroll.db.schema.tables.DeEnrollmentHeartbeats;
 import deenroll.db.schema.tables.DeEnrollmentInvocationProgress;
+import deenroll.db.schema.tables.DeEnrollmentInvocationRuns;
 import deenroll.db.schema.tables.DeEnrollmentInvocations;
 import deenroll.db.schema.tables.DeEnrollmentLeadLog;
 import deenroll.db.schema.tables.DeEnrollmentLeadLogOf;
@@ -39,6 +40,7 @@ import deenroll.db.schema.tables.records.DeEnrollmentClientsToRunRecord;
 import deenroll.db.schema.tables.records.DeEnrollmentCloseAbandonedInvocationsRecord;
 import deenroll.db.schema.tables.records.DeEnrollmentEligibleLeadsRecord;
 import deenroll.db.schema.tables.records.DeEnrollmentInvocationProgressRecord;
+import deenroll.db.schema.tables.records.DeEnrollmentInvocationRunsRecord;
 import deenroll.db.schema.tables.records.DeEnrollmentLeadLogRecord;
 import deenroll.db.schema.tables.records.DeEnrollmentPauseRecord;
 import deenroll.db.schema.tables.records.DeEnrollmentPausesRecord;
@@ -435,6 +437,45 @@ public class DefaultSchema extends SchemaImpl {
     }
 
     /**
+     * p_invocation_id uuid
+     */
+    public final DeEnrollmentInvocationRuns DE_ENROLLMENT_INVOCATION_RUNS = DeEnrollmentInvocationRuns.DE_ENROLLMENT_INVOCATION_RUNS;
+
+    /**
+     * Call <code>de_enrollment_invocation_runs</code>.
+     */
+    public static Result<DeEnrollmentInvocationRunsRecord> DE_ENROLLMENT_INVOCATION_RUNS(
+          Configuration configuration
+        , UUID pInvocationId
+    ) {
+        return configuration.dsl().selectFrom(deenroll.db.schema.tables.DeEnrollmentInvocationRuns.DE_ENROLLMENT_INVOCATION_RUNS.call(
+              pInvocationId
+        )).fetch();
+    }
+
+    /**
+     * Get <code>de_enrollment_invocation_runs</code> as a table.
+     */
+    public static DeEnrollmentInvocationRuns DE_ENROLLMENT_INVOCATION_RUNS(
+          UUID pInvocationId
+    ) {
+        return deenroll.db.schema.tables.DeEnrollmentInvocationRuns.DE_ENROLLMENT_INVOCATION_RUNS.call(
+            pInvocationId
+        );
+    }
+
+    /**
+     * Get <code>de_enrollment_invocation_runs</code> as a table.
+     */
+    public static DeEnrollmentInvocationRuns DE_ENROLLMENT_INVOCATION_RUNS(
+          Field<UUID> pInvocationId
+    ) {
+        return deenroll.db.schema.tables.DeEnrollmentInvocationRuns.DE_ENROLLMENT_INVOCATION_RUNS.call(
+            pInvocationId
+        );
+    }
+
+    /**
      * One row per invocation of deenroll run: its clients in order (client_ids,
      * run_ids); position and after_* are where the last call of the batch loop
      * left it (the client in flight is de_enrollment_invocation_position). See
@@ -791,6 +832,7 @@ public class DefaultSchema extends SchemaImpl {
             DeEnrollmentHealth.DE_ENROLLMENT_HEALTH,
             DeEnrollmentHeartbeats.DE_ENROLLMENT_HEARTBEATS,
             DeEnrollmentInvocationProgress.DE_ENROLLMENT_INVOCATION_PROGRESS,
+            DeEnrollmentInvocationRuns.DE_ENROLLMENT_INVOCATION_RUNS,
             DeEnrollmentInvocations.DE_ENROLLMENT_INVOCATIONS,
             DeEnrollmentLeadLog.DE_ENROLLMENT_LEAD_LOG,
             DeEnrollmentLeadLogOf.DE_ENROLLMENT_LEAD_LOG_OF,

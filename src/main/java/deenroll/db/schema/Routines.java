@@ -30,6 +30,7 @@ import deenroll.db.schema.tables.DeEnrollmentCurrentPause;
 import deenroll.db.schema.tables.DeEnrollmentFinishRun;
 import deenroll.db.schema.tables.DeEnrollmentFinishRuns;
 import deenroll.db.schema.tables.DeEnrollmentInvocationProgress;
+import deenroll.db.schema.tables.DeEnrollmentInvocationRuns;
 import deenroll.db.schema.tables.DeEnrollmentLeadLogOf;
 import deenroll.db.schema.tables.DeEnrollmentPause;
 import deenroll.db.schema.tables.DeEnrollmentResume;
@@ -43,6 +44,7 @@ import deenroll.db.schema.tables.records.DeEnrollmentClientsToRunRecord;
 import deenroll.db.schema.tables.records.DeEnrollmentCloseAbandonedInvocationsRecord;
 import deenroll.db.schema.tables.records.DeEnrollmentEligibleLeadsRecord;
 import deenroll.db.schema.tables.records.DeEnrollmentInvocationProgressRecord;
+import deenroll.db.schema.tables.records.DeEnrollmentInvocationRunsRecord;
 import deenroll.db.schema.tables.records.DeEnrollmentLeadLogRecord;
 import deenroll.db.schema.tables.records.DeEnrollmentPauseRecord;
 import deenroll.db.schema.tables.records.DeEnrollmentPausesRecord;
@@ -1071,6 +1073,40 @@ public class Routines {
           Field<UUID> pInvocationId
     ) {
         return deenroll.db.schema.tables.DeEnrollmentInvocationProgress.DE_ENROLLMENT_INVOCATION_PROGRESS.call(
+            pInvocationId
+        );
+    }
+
+    /**
+     * Call <code>de_enrollment_invocation_runs</code>.
+     */
+    public static Result<DeEnrollmentInvocationRunsRecord> deEnrollmentInvocationRuns(
+          Configuration configuration
+        , UUID pInvocationId
+    ) {
+        return configuration.dsl().selectFrom(deenroll.db.schema.tables.DeEnrollmentInvocationRuns.DE_ENROLLMENT_INVOCATION_RUNS.call(
+              pInvocationId
+        )).fetch();
+    }
+
+    /**
+     * Get <code>de_enrollment_invocation_runs</code> as a table.
+     */
+    public static DeEnrollmentInvocationRuns deEnrollmentInvocationRuns(
+          UUID pInvocationId
+    ) {
+        return deenroll.db.schema.tables.DeEnrollmentInvocationRuns.DE_ENROLLMENT_INVOCATION_RUNS.call(
+            pInvocationId
+        );
+    }
+
+    /**
+     * Get <code>de_enrollment_invocation_runs</code> as a table.
+     */
+    public static DeEnrollmentInvocationRuns deEnrollmentInvocationRuns(
+          Field<UUID> pInvocationId
+    ) {
+        return deenroll.db.schema.tables.DeEnrollmentInvocationRuns.DE_ENROLLMENT_INVOCATION_RUNS.call(
             pInvocationId
         );
     }
