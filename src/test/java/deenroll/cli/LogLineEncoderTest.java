@@ -9,6 +9,11 @@ import org.junit.jupiter.api.Test;
 
 import java.nio.charset.Charset;
 import java.sql.SQLException;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -49,5 +54,40 @@ class LogLineEncoderTest {
         assertThat(new String(lines.encode(events[0]), Charset.defaultCharset()))
                 .matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}(Z|[+-]\\d\\d:\\d\\d) INFO  Engine - client Acme:"
                         + " run 1f0c success — 42 de-enrolled" + System.lineSeparator());
+    }
+
+    /**
+     * The time is formatted once a second and its milliseconds appended: every millisecond of a
+     * second, the seconds on either side of a change of offset, and zones whose offset is not whole
+     * hours give what the whole pattern gives, one event after the other as an appender sees them.
+     */
+    @Test
+    void theTimeIsThePatternsAcrossSecondsAndChangesOfOffset() {
+        List<Long> times = new ArrayList<>();
+        long second = Instant.parse("2026-12-01T15:19:27Z").toEpochMilli();
+        for (long ms = second - 3; ms <= second + 1003; ms++) {
+            times.add(ms);
+        }
+        // Europe/Berlin's offset changes at 01:00 UTC on these days: +01:00 to +02:00, and back
+        for (String change : List.of("2026-03-29T01:00:00Z", "2026-10-25T01:00:00Z")) {
+            long at = Instant.parse(change).toEpochMilli();
+            times.addAll(List.of(at - 1001, at - 1000, at - 1, at, at + 1, at + 999, at + 1000));
+        }
+        times.addAll(List.of(0L, 999L, 1000L, -1L, -1000L, -1001L));
+        for (String zone : List.of("UTC", "Europe/Berlin", "Asia/Kolkata", "America/St_Johns", "Pacific/Chatham")) {
+            ZoneId id = ZoneId.of(zone);
+            DateTimeFormatter whole = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSXXX").withZone(id);
+            LogLineEncoder lines = new LogLineEncoder(id);
+            lines.setContext(new LoggerContext());
+            lines.start();
+            Logger logger = new LoggerContext().getLogger("deenroll.engine.Engine");
+            for (long ms : times) {
+                LoggingEvent event = new LoggingEvent("x", logger, Level.INFO, "m", null, null);
+                event.setTimeStamp(ms);
+                assertThat(new String(lines.encode(event), Charset.defaultCharset()))
+                        .as("%s at %d ms", zone, ms)
+                        .isEqualTo(whole.format(Instant.ofEpochMilli(ms)) + " INFO  Engine - m" + System.lineSeparator());
+            }
+        }
     }
 }
