@@ -54,7 +54,9 @@ public final class Runs {
      * columns are null for a client not started.
      */
     List<DeEnrollmentInvocationRunsRecord> ofInvocation(UUID invocationId) {
-        return dsl.selectFrom(DE_ENROLLMENT_INVOCATION_RUNS(invocationId)).fetch();
+        var runs = DE_ENROLLMENT_INVOCATION_RUNS(invocationId);
+        // the function orders its rows, but only the outer query's ORDER BY is a promise
+        return dsl.selectFrom(runs).orderBy(runs.CLIENT_POSITION).fetch();
     }
 
     /** The run as the engine reports it: what its row says. */
